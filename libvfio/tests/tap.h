@@ -5,11 +5,12 @@
 
 #include <stdio.h>
 
-static int tap_n, tap_failed;
+static int tap_n, tap_failed, tap_last_ok;
 
 #define OK(cond, ...)                                                         \
 	do {                                                                  \
 		int ok_ = !!(cond);                                           \
+		tap_last_ok = ok_;                                            \
 		printf("%sok %d - ", ok_ ? "" : "not ", ++tap_n);             \
 		printf(__VA_ARGS__);                                          \
 		printf("\n");                                                 \

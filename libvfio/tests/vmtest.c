@@ -205,20 +205,24 @@ int main(int argc, char **argv)
 	  vfio_device_get_irq(edu, VFIO_IRQ_MSI, 0, &irq) == 0 && vfio_irq_fd(irq) >= 0 &&
 	  vfio_irq_get_type(irq) == VFIO_IRQ_MSI && vfio_irq_vector(irq) == 0,
 	  "edu factorial with MSI: enable MSI");
-	T(vfio_irq_wait(irq, 50) == 0, "edu factorial with MSI: wait times out when idle");
-	vfio_region_write32(bar, EDU_STATUS, 0x80);
-	vfio_region_write32(bar, EDU_FACT, 10);
-	ret = vfio_irq_wait(irq, 5000);
-	T(ret >= 1, "edu factorial with MSI: completion interrupt (%d)", ret);
-	T(vfio_region_read32(bar, EDU_FACT, &v32) == 0 && v32 == 3628800, "edu factorial with MSI: 10! = %u", v32);
-	vfio_region_read32(bar, EDU_IRQ_STATUS, &v32);
-	T(v32 & 1, "edu factorial with MSI: irq status 0x%x", v32);
-	vfio_region_write32(bar, EDU_IRQ_ACK, v32);
-	vfio_region_write32(bar, EDU_IRQ_RAISE, 0x1000);
-	{
-		struct pollfd p = { .fd = vfio_irq_fd(irq), .events = POLLIN };
+	if (!tap_last_ok) {
+		SKIP("%s: edu factorial with MSI: rest # SKIP enabling failed", B);
+		vfio_irq_disable(edu, VFIO_IRQ_MSI);
+	} else {
+		T(vfio_irq_wait(irq, 50) == 0, "edu factorial with MSI: wait times out when idle");
+		vfio_region_write32(bar, EDU_STATUS, 0x80);
+		vfio_region_write32(bar, EDU_FACT, 10);
+		ret = vfio_irq_wait(irq, 5000);
+		T(ret >= 1, "edu factorial with MSI: completion interrupt (%d)", ret);
+		T(vfio_region_read32(bar, EDU_FACT, &v32) == 0 && v32 == 3628800, "edu factorial with MSI: 10! = %u", v32);
+		vfio_region_read32(bar, EDU_IRQ_STATUS, &v32);
+		T(v32 & 1, "edu factorial with MSI: irq status 0x%x", v32);
+		vfio_region_write32(bar, EDU_IRQ_ACK, v32);
+		vfio_region_write32(bar, EDU_IRQ_RAISE, 0x1000);
+		{
+			struct pollfd p = { .fd = vfio_irq_fd(irq), .events = POLLIN };
 
-		T(poll(&p, 1, 5000) == 1, "edu factorial with MSI: fd is pollable (raise register)");
+			T(poll(&p, 1, 5000) == 1, "edu factorial with MSI: fd is pollable (raise register)");
 	}
 	T(vfio_irq_wait(irq, 0) >= 1, "edu factorial with MSI: wait consumes the event");
 	vfio_region_write32(bar, EDU_IRQ_ACK, 0x1000);
@@ -228,20 +232,25 @@ int main(int argc, char **argv)
 	T(vfio_irq_disable(edu, VFIO_IRQ_MSI) == 0 &&
 	  vfio_device_get_irq(edu, VFIO_IRQ_MSI, 0, &irq) == -EINVAL,
 	  "edu factorial with MSI: disable");
+	}
 
 	/* --- INTx: level, auto-masked, unmask after ack */
 	T(vfio_device_irq_count(edu, VFIO_IRQ_INTX) == 1 && vfio_irq_enable(edu, VFIO_IRQ_INTX, 1) == 0 &&
 	  vfio_device_get_irq(edu, VFIO_IRQ_INTX, 0, &irq) == 0, "edu INTx: enable");
-	vfio_region_write32(bar, EDU_IRQ_RAISE, 0x2);
-	T(vfio_irq_wait(irq, 5000) >= 1, "edu INTx: raise -> interrupt");
-	vfio_region_write32(bar, EDU_IRQ_ACK, 0x2);
-	T(vfio_irq_unmask(irq) == 0, "edu INTx: unmask after ack");
-	T(vfio_irq_mask(irq) == 0 && vfio_irq_unmask(irq) == 0, "edu INTx: mask/unmask");
-	vfio_region_write32(bar, EDU_IRQ_RAISE, 0x4);
-	T(vfio_irq_wait(irq, 5000) >= 1, "edu INTx: second interrupt after unmask");
-	vfio_region_write32(bar, EDU_IRQ_ACK, 0x4);
-	vfio_irq_unmask(irq);
-	T(vfio_irq_disable(edu, VFIO_IRQ_INTX) == 0, "edu INTx: disable");
+	if (!tap_last_ok) {
+		SKIP("%s: edu INTx: rest # SKIP enabling failed", B);
+	} else {
+		vfio_region_write32(bar, EDU_IRQ_RAISE, 0x2);
+		T(vfio_irq_wait(irq, 5000) >= 1, "edu INTx: raise -> interrupt");
+		vfio_region_write32(bar, EDU_IRQ_ACK, 0x2);
+		T(vfio_irq_unmask(irq) == 0, "edu INTx: unmask after ack");
+		T(vfio_irq_mask(irq) == 0 && vfio_irq_unmask(irq) == 0, "edu INTx: mask/unmask");
+		vfio_region_write32(bar, EDU_IRQ_RAISE, 0x4);
+		T(vfio_irq_wait(irq, 5000) >= 1, "edu INTx: second interrupt after unmask");
+		vfio_region_write32(bar, EDU_IRQ_ACK, 0x4);
+		vfio_irq_unmask(irq);
+		T(vfio_irq_disable(edu, VFIO_IRQ_INTX) == 0, "edu INTx: disable");
+	}
 
 	/* --- DMA round trip below 28 bits */
 	{
@@ -413,12 +422,16 @@ int main(int argc, char **argv)
 		  vfio_device_get_irq(nvme, VFIO_IRQ_MSIX, 0, &v0) == 0 &&
 		  vfio_device_get_irq(nvme, VFIO_IRQ_MSIX, 1, &v1) == 0 &&
 		  vfio_irq_fd(v0) != vfio_irq_fd(v1), "nvme MSI-X: enable 2 vectors");
-		T(vfio_device_get_irq(nvme, VFIO_IRQ_MSIX, 2, &v1) == -EINVAL, "nvme MSI-X: vector 2 not enabled -> -EINVAL");
-		vfio_device_get_irq(nvme, VFIO_IRQ_MSIX, 1, &v1);
-		T(vfio_irq_trigger(v1) == 0 && vfio_irq_wait(v1, 1000) == 1 && vfio_irq_wait(v0, 20) == 0,
-		  "nvme MSI-X: trigger vector 1 reaches only its eventfd");
-		T(vfio_irq_enable(nvme, VFIO_IRQ_MSIX, 4) == 0, "nvme MSI-X: re-enable with 4 vectors");
-		T(vfio_irq_disable(nvme, VFIO_IRQ_MSIX) == 0, "nvme MSI-X: disable");
+		if (!tap_last_ok) {
+			SKIP("%s: nvme MSI-X: rest # SKIP enabling failed", B);
+		} else {
+			T(vfio_device_get_irq(nvme, VFIO_IRQ_MSIX, 2, &v1) == -EINVAL, "nvme MSI-X: vector 2 not enabled -> -EINVAL");
+			vfio_device_get_irq(nvme, VFIO_IRQ_MSIX, 1, &v1);
+			T(vfio_irq_trigger(v1) == 0 && vfio_irq_wait(v1, 1000) == 1 && vfio_irq_wait(v0, 20) == 0,
+			  "nvme MSI-X: trigger vector 1 reaches only its eventfd");
+			T(vfio_irq_enable(nvme, VFIO_IRQ_MSIX, 4) == 0, "nvme MSI-X: re-enable with 4 vectors");
+			T(vfio_irq_disable(nvme, VFIO_IRQ_MSIX) == 0, "nvme MSI-X: disable");
+		}
 	}
 
 	/* --- failure paths */
