@@ -42,3 +42,11 @@ install: all
 clean:
 	rm -rf $(BUILD)
 	$(foreach c,$(COMPONENTS),$(MAKE) -C $(c) clean;)
+
+# Packages: Debian packages into build/deb/, RPMs (built here with
+# rpmbuild --nodeps) into build/rpm/.  See docs/install.md.
+deb:
+	scripts/build-deb $(BUILD)/deb
+
+rpm:
+	scripts/build-rpm $(BUILD)/rpm
