@@ -87,6 +87,20 @@ def eno(fn, *args):
     return V.errno_of(fn, *args)
 
 
+_seen = {}
+
+
+def same_as_other_backend(backend, key, value):
+    """The first backend to get here records @value; the other must match."""
+    if key in _seen:
+        other, want = _seen[key]
+        if other != backend.name:
+            assert value == want, "%s: %s gives %r, %s gave %r" % (
+                key, backend.name, value, other, want)
+    else:
+        _seen[key] = (backend.name, value)
+
+
 # --- container ---------------------------------------------------------------
 
 def test_api_version(backend):
@@ -242,6 +256,8 @@ def test_iommu_get_info(backend, edu):
         off = found[V.VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL][1]
         avail0 = struct.unpack_from("<I", raw, off + 8)[0]
         assert avail0 > 0
+        same_as_other_backend(backend, "iommu_info",
+                              (info.flags, info.iova_pgsizes, ranges, avail0))
 
         mm, va = s.buffer(2 * PAGE)
         V.map_dma(s.container, va, 0x100000, 2 * PAGE)
@@ -383,6 +399,8 @@ def test_device_info(backend, edu):
         assert bool(info.flags & V.VFIO_DEVICE_FLAGS_RESET) == has_reset
         assert info.num_regions == V.VFIO_PCI_NUM_REGIONS
         assert info.num_irqs == V.VFIO_PCI_NUM_IRQS
+        same_as_other_backend(backend, "device_info",
+                              (info.flags, info.num_regions, info.num_irqs, info.cap_offset))
         if not has_reset:
             assert eno(V.ioctl, s.device, V.VFIO_DEVICE_RESET, 0) == errno.EINVAL
         assert eno(V.ioctl, s.device, V._IO(60), 0) == errno.ENOTTY
@@ -411,6 +429,9 @@ def test_region_info(backend, edu):
         r = ri(V.VFIO_PCI_CONFIG_REGION_INDEX)
         assert r.size == cfg_size and r.offset == 7 << 40
         assert r.flags == V.VFIO_REGION_INFO_FLAG_READ | V.VFIO_REGION_INFO_FLAG_WRITE
+        same_as_other_backend(backend, "region_info", [
+            (r.argsz, r.flags, r.cap_offset, r.size, r.offset)
+            for r in (ri(i) for i in range(V.VFIO_PCI_VGA_REGION_INDEX))])
         assert eno(ri, V.VFIO_PCI_VGA_REGION_INDEX) == errno.EINVAL
         assert eno(ri, V.VFIO_PCI_NUM_REGIONS) == errno.EINVAL
         assert eno(ri, 0xffffffff) == errno.EINVAL
@@ -439,6 +460,8 @@ def test_irq_info(backend, edu):
         r = ii(V.VFIO_PCI_REQ_IRQ_INDEX)
         assert (r.count, r.flags) == (1, V.VFIO_IRQ_INFO_EVENTFD | V.VFIO_IRQ_INFO_NORESIZE)
         assert eno(ii, V.VFIO_PCI_NUM_IRQS) == errno.EINVAL
+        same_as_other_backend(backend, "irq_info", [
+            (r.flags, r.count) for r in (ii(i) for i in (0, 1, 2, 4))])
 
 
 def test_edu_pread(backend, edu):
@@ -507,6 +530,7 @@ def test_config_space(backend, edu):
         assert s.pread(cfg, 0x0b, 1) == hw[0x0b:0x0c]        # class
         assert s.pread(cfg, 0, 8) == hw[0:8]
         assert s.pread(cfg, 1, 3) == hw[1:4]
+        same_as_other_backend(backend, "config_header", s.pread(cfg, 0, 64))
         size = os.path.getsize(os.path.join(PCI, edu.bdf, "config"))
         assert eno(s.pread, cfg, size - 2, 4) == errno.EFAULT
         assert eno(s.pread, cfg, size, 1) == errno.EFAULT
