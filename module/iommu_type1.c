@@ -56,7 +56,7 @@ MODULE_PARM_DESC(dma_entry_limit,
  * @cache: the domain enforces cache coherency; map with IOMMU_CACHE
  */
 struct vfio_dkms_iommu {
-	struct mutex lock;
+	struct mutex lock;		/* protects the fields below */
 	struct iommu_domain *domain;
 	struct list_head group_list;
 	struct list_head iova_list;

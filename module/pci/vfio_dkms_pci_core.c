@@ -20,10 +20,12 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include <linux/vfio_dkms.h>
+
 #include "../compat.h"
 #include "vfio_dkms_pci_priv.h"
 
-#define DRIVER_NAME	"vfio-dkms-pci"
+#define DRIVER_NAME	VFIO_DKMS_PCI_DRIVER_NAME
 #define DRIVER_DESC	"vfio-dkms PCI bus driver"
 
 static inline struct vfio_dkms_pci_device *

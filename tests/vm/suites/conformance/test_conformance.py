@@ -600,6 +600,19 @@ def test_dma_round_trip_and_unmap(backend, edu):
         s.cfg16(4, s.cfg16(4) & ~0x4)
 
 
+def test_close_restores_device(backend, edu):
+    """The last close turns bus mastering off and restores the state the
+    device had before the first open."""
+    cfg = os.path.join(PCI, edu.bdf, "config")
+    before = open(cfg, "rb").read(64)
+    with Session(backend, edu) as s:
+        s.cfg16(4, s.cfg16(4) | 0x4)
+        assert open(cfg, "rb").read(6)[4] & 0x4
+    after = open(cfg, "rb").read(64)
+    assert not after[4] & 0x4
+    assert after[0x10:0x28] == before[0x10:0x28]
+
+
 # --- non-viable group (ICH9 functions share one IOMMU group) -------------------
 
 @pytest.fixture
