@@ -68,7 +68,7 @@ static int vfio_dkms_group_ioctl_get_status(struct vfio_dkms_group *group,
 	if (group->container)
 		status.flags |= VFIO_GROUP_FLAGS_CONTAINER_SET |
 				VFIO_GROUP_FLAGS_VIABLE;
-	else if (!iommu_group_dma_owner_claimed(group->iommu_group))
+	else if (!vfio_dkms_dma_owner_claimed(group->iommu_group))
 		status.flags |= VFIO_GROUP_FLAGS_VIABLE;
 	mutex_unlock(&group->group_lock);
 

@@ -708,6 +708,8 @@ int vfio_dkms_type1_attach_group(struct vfio_dkms_iommu *iommu,
 	}
 
 	if (!iommu->domain) {
+		struct device *dev = NULL;
+
 		iommu->pgsize_bitmap = domain->pgsize_bitmap;
 		if (iommu->pgsize_bitmap & ~PAGE_MASK) {
 			iommu->pgsize_bitmap &= PAGE_MASK;
@@ -719,8 +721,9 @@ int vfio_dkms_type1_attach_group(struct vfio_dkms_iommu *iommu,
 		 * it and then refuse devices behind an IOMMU without snoop
 		 * control.
 		 */
-		iommu->cache = domain->ops->enforce_cache_coherency &&
-			       domain->ops->enforce_cache_coherency(domain);
+		iommu_group_for_each_dev(iommu_group, &dev,
+					 vfio_dkms_first_dev);
+		iommu->cache = vfio_dkms_enforce_cache_coherency(domain, dev);
 	}
 	iommu->domain = domain;
 	vfio_dkms_iova_free(&iommu->iova_list);

@@ -542,7 +542,7 @@ static struct pci_driver vfio_dkms_pci_driver = {
 	.probe			= vfio_dkms_pci_probe,
 	.remove			= vfio_dkms_pci_remove,
 	/* DMA is managed by the user through the IOMMU group. */
-	.driver_managed_dma	= true,
+	VFIO_DKMS_DRIVER_MANAGED_DMA
 };
 
 module_pci_driver(vfio_dkms_pci_driver);
