@@ -3,11 +3,15 @@
  * vfio-dkms: every kernel-version difference in one place.
  *
  * The rest of the module is written against the current upstream API; this
- * header maps it onto older kernels.  Tested: Debian 6.1 and 6.12 (generic,
- * and the 6.12 debug build).  The branches for 5.15 .. 6.0 follow the
- * upstream history of each interface but are NOT build- or run-tested.
- * Kernels before 5.19 lack iommu_group_claim_dma_owner() and
- * pci_driver.driver_managed_dma, which the module cannot do without.
+ * header maps it onto older kernels.  Build- and run-tested: Debian 6.1 and
+ * 6.12 (generic, and the 6.12 debug build); build-tested: their -rt and
+ * -cloud flavours.  The branches for 5.15 .. 6.0 follow the upstream
+ * history of each interface but are NOT build- or run-tested.
+ *
+ * Before 5.19 there is no DMA ownership in the IOMMU core: the fallback
+ * checks, when a group is attached, that no device of it is bound to a
+ * driver other than ours (the rule vfio used then), but cannot stop a
+ * kernel driver from binding to another device of the group afterwards.
  */
 #ifndef VFIO_DKMS_COMPAT_H
 #define VFIO_DKMS_COMPAT_H
@@ -21,9 +25,76 @@
 #include <linux/mm.h>
 #include <linux/pci.h>
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 19, 0)
-#error "vfio-dkms needs Linux 5.19 or later (iommu DMA ownership API)"
+#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 15, 0)
+#error "vfio-dkms needs Linux 5.15 or later"
 #endif
+
+/* DMA ownership of an IOMMU group (5.19). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 19, 0)
+#define VFIO_DKMS_DRIVER_MANAGED_DMA	.driver_managed_dma = true,
+
+static inline int vfio_dkms_claim_dma_owner(struct iommu_group *group,
+					    void *owner)
+{
+	return iommu_group_claim_dma_owner(group, owner);
+}
+
+static inline void vfio_dkms_release_dma_owner(struct iommu_group *group)
+{
+	iommu_group_release_dma_owner(group);
+}
+
+static inline bool vfio_dkms_dma_owner_claimed(struct iommu_group *group)
+{
+	return iommu_group_dma_owner_claimed(group);
+}
+#else
+#define VFIO_DKMS_DRIVER_MANAGED_DMA
+
+/* Non-zero for a device bound to a driver that is not ours. */
+static inline int vfio_dkms_dev_foreign(struct device *dev, void *data)
+{
+	struct device_driver *drv = READ_ONCE(dev->driver);
+
+	return drv && strncmp(drv->name, "vfio-dkms", 9);
+}
+
+static inline bool vfio_dkms_dma_owner_claimed(struct iommu_group *group)
+{
+	return iommu_group_for_each_dev(group, NULL, vfio_dkms_dev_foreign);
+}
+
+static inline int vfio_dkms_claim_dma_owner(struct iommu_group *group,
+					    void *owner)
+{
+	return vfio_dkms_dma_owner_claimed(group) ? -EPERM : 0;
+}
+
+static inline void vfio_dkms_release_dma_owner(struct iommu_group *group)
+{
+}
+#endif
+
+/* Per-device IOMMU capabilities (6.0; per bus before). */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 0, 0)
+#define device_iommu_capable(dev, cap)	iommu_capable((dev)->bus, cap)
+#endif
+
+/*
+ * Make @domain enforce cache coherency (IOMMU_CACHE mappings snoop); only
+ * valid with a device attached.  The domain op exists since 5.19; before,
+ * the bus capability is what type1 used.
+ */
+static inline bool vfio_dkms_enforce_cache_coherency(struct iommu_domain *domain,
+						     struct device *dev)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 19, 0)
+	return domain->ops->enforce_cache_coherency &&
+	       domain->ops->enforce_cache_coherency(domain);
+#else
+	return device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY);
+#endif
+}
 
 /* class_create() lost its owner argument in 6.4. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
@@ -104,7 +175,7 @@ static inline long vfio_dkms_pin_user_pages(unsigned long start,
  * capability test in 6.3.
  */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
-static int vfio_dkms_dev_intr_remap(struct device *dev, void *data)
+static inline int vfio_dkms_dev_intr_remap(struct device *dev, void *data)
 {
 	return !device_iommu_capable(dev, IOMMU_CAP_INTR_REMAP);
 }
@@ -120,6 +191,17 @@ static inline bool vfio_dkms_group_has_isolated_msi(struct iommu_group *group)
 	       !iommu_group_for_each_dev(group, NULL, vfio_dkms_dev_intr_remap);
 #endif
 }
+
+/*
+ * VFIO_GROUP_SET_CONTAINER with an fd that is not a container: -EINVAL
+ * until 6.1, -EBADFD since the group code learned about iommufd in 6.2.
+ * Follow the in-tree framework of the same kernel.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define VFIO_DKMS_ERR_NOT_CONTAINER	(-EBADFD)
+#else
+#define VFIO_DKMS_ERR_NOT_CONTAINER	(-EINVAL)
+#endif
 
 /* eventfd_signal() lost its count argument in 6.8 (used by the IRQ code). */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)

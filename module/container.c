@@ -59,7 +59,7 @@ int vfio_dkms_container_attach_group(struct vfio_dkms_container *container,
 	lockdep_assert_held(&group->group_lock);
 
 	down_write(&container->group_lock);
-	ret = iommu_group_claim_dma_owner(group->iommu_group, group);
+	ret = vfio_dkms_claim_dma_owner(group->iommu_group, group);
 	if (ret)
 		goto out_unlock;
 
@@ -78,7 +78,7 @@ int vfio_dkms_container_attach_group(struct vfio_dkms_container *container,
 	return 0;
 
 err_release_owner:
-	iommu_group_release_dma_owner(group->iommu_group);
+	vfio_dkms_release_dma_owner(group->iommu_group);
 out_unlock:
 	up_write(&container->group_lock);
 	return ret;
@@ -101,7 +101,7 @@ void vfio_dkms_container_detach_group(struct vfio_dkms_group *group)
 	if (container->iommu)
 		vfio_dkms_type1_detach_group(container->iommu,
 					     group->iommu_group);
-	iommu_group_release_dma_owner(group->iommu_group);
+	vfio_dkms_release_dma_owner(group->iommu_group);
 	list_del_init(&group->container_next);
 
 	if (container->iommu && list_empty(&container->group_list)) {

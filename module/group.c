@@ -68,7 +68,7 @@ static int vfio_dkms_group_ioctl_get_status(struct vfio_dkms_group *group,
 	if (group->container)
 		status.flags |= VFIO_GROUP_FLAGS_CONTAINER_SET |
 				VFIO_GROUP_FLAGS_VIABLE;
-	else if (!iommu_group_dma_owner_claimed(group->iommu_group))
+	else if (!vfio_dkms_dma_owner_claimed(group->iommu_group))
 		status.flags |= VFIO_GROUP_FLAGS_VIABLE;
 	mutex_unlock(&group->group_lock);
 
@@ -86,8 +86,6 @@ static int vfio_dkms_group_ioctl_set_container(struct vfio_dkms_group *group,
 
 	if (get_user(fd, arg))
 		return -EFAULT;
-	if (fd < 0)
-		return -EINVAL;
 
 	file = fget(fd);
 	if (!file)
@@ -105,7 +103,8 @@ static int vfio_dkms_group_ioctl_set_container(struct vfio_dkms_group *group,
 
 	container = vfio_dkms_container_from_file(file);
 	if (!container) {
-		ret = -EBADFD;
+		/* Not a container of ours (we have no iommufd). */
+		ret = VFIO_DKMS_ERR_NOT_CONTAINER;
 		goto out_unlock;
 	}
 	ret = vfio_dkms_container_attach_group(container, group);

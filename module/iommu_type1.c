@@ -56,7 +56,7 @@ MODULE_PARM_DESC(dma_entry_limit,
  * @cache: the domain enforces cache coherency; map with IOMMU_CACHE
  */
 struct vfio_dkms_iommu {
-	struct mutex lock;
+	struct mutex lock;		/* protects the fields below */
 	struct iommu_domain *domain;
 	struct list_head group_list;
 	struct list_head iova_list;
@@ -625,28 +625,15 @@ static int vfio_dkms_first_dev(struct device *dev, void *data)
 	return 1;
 }
 
-static struct iommu_domain *vfio_dkms_domain_new(struct vfio_dkms_iommu *iommu,
-						 struct iommu_group *iommu_group)
+static struct iommu_domain *vfio_dkms_domain_new(struct iommu_group *iommu_group)
 {
-	struct iommu_domain *domain;
 	struct device *dev = NULL;
 
 	iommu_group_for_each_dev(iommu_group, &dev, vfio_dkms_first_dev);
 	if (!dev)
 		return ERR_PTR(-ENODEV);
 
-	domain = vfio_dkms_domain_alloc(dev);
-	if (IS_ERR(domain))
-		return domain;
-
-	iommu->pgsize_bitmap = domain->pgsize_bitmap;
-	if (iommu->pgsize_bitmap & ~PAGE_MASK) {
-		iommu->pgsize_bitmap &= PAGE_MASK;
-		iommu->pgsize_bitmap |= PAGE_SIZE;
-	}
-	iommu->cache = domain->ops->enforce_cache_coherency &&
-		       domain->ops->enforce_cache_coherency(domain);
-	return domain;
+	return vfio_dkms_domain_alloc(dev);
 }
 
 /**
@@ -684,16 +671,24 @@ int vfio_dkms_type1_attach_group(struct vfio_dkms_iommu *iommu,
 
 	domain = iommu->domain;
 	if (!domain) {
-		domain = vfio_dkms_domain_new(iommu, iommu_group);
+		domain = vfio_dkms_domain_new(iommu_group);
 		if (IS_ERR(domain)) {
 			ret = PTR_ERR(domain);
 			goto err_unlock;
 		}
 	}
 
-	ret = vfio_dkms_iova_build(iommu, domain, iommu_group, &iovas);
+	/*
+	 * Attach first: a new domain's aperture and page sizes are only final
+	 * once the IOMMU driver has seen a device.
+	 */
+	ret = iommu_attach_group(domain, iommu_group);
 	if (ret)
 		goto err_free_domain;
+
+	ret = vfio_dkms_iova_build(iommu, domain, iommu_group, &iovas);
+	if (ret)
+		goto err_detach;
 
 	/* Existing mappings must stay usable with the new reserved regions. */
 	for (node = rb_first(&iommu->dma_list); node; node = rb_next(node)) {
@@ -712,10 +707,24 @@ int vfio_dkms_type1_attach_group(struct vfio_dkms_iommu *iommu,
 		}
 	}
 
-	ret = iommu_attach_group(domain, iommu_group);
-	if (ret)
-		goto err_free_iovas;
+	if (!iommu->domain) {
+		struct device *dev = NULL;
 
+		iommu->pgsize_bitmap = domain->pgsize_bitmap;
+		if (iommu->pgsize_bitmap & ~PAGE_MASK) {
+			iommu->pgsize_bitmap &= PAGE_MASK;
+			iommu->pgsize_bitmap |= PAGE_SIZE;
+		}
+		/*
+		 * Ask for enforced cache coherency only with a device
+		 * attached: on an empty domain the IOMMU driver may promise
+		 * it and then refuse devices behind an IOMMU without snoop
+		 * control.
+		 */
+		iommu_group_for_each_dev(iommu_group, &dev,
+					 vfio_dkms_first_dev);
+		iommu->cache = vfio_dkms_enforce_cache_coherency(domain, dev);
+	}
 	iommu->domain = domain;
 	vfio_dkms_iova_free(&iommu->iova_list);
 	list_splice_tail(&iovas, &iommu->iova_list);
@@ -725,6 +734,8 @@ int vfio_dkms_type1_attach_group(struct vfio_dkms_iommu *iommu,
 
 err_free_iovas:
 	vfio_dkms_iova_free(&iovas);
+err_detach:
+	iommu_detach_group(domain, iommu_group);
 err_free_domain:
 	if (!iommu->domain)
 		iommu_domain_free(domain);

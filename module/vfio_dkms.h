@@ -64,7 +64,7 @@ struct vfio_dkms_device {
 	struct list_head group_next;
 	refcount_t refcount;
 	struct completion comp;
-	struct mutex open_lock;
+	struct mutex open_lock;	/* open_count, open/close_device */
 	unsigned int open_count;
 };
 

@@ -45,7 +45,7 @@ struct vfio_dkms_group {
 	struct cdev cdev;
 	struct iommu_group *iommu_group;
 	struct list_head group_next;
-	struct mutex group_lock;
+	struct mutex group_lock;	/* iommu_group and all below */
 	struct list_head device_list;
 	struct file *opened_file;
 	struct vfio_dkms_container *container;

@@ -20,10 +20,12 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include <linux/vfio_dkms.h>
+
 #include "../compat.h"
 #include "vfio_dkms_pci_priv.h"
 
-#define DRIVER_NAME	"vfio-dkms-pci"
+#define DRIVER_NAME	VFIO_DKMS_PCI_DRIVER_NAME
 #define DRIVER_DESC	"vfio-dkms PCI bus driver"
 
 static inline struct vfio_dkms_pci_device *
@@ -540,7 +542,7 @@ static struct pci_driver vfio_dkms_pci_driver = {
 	.probe			= vfio_dkms_pci_probe,
 	.remove			= vfio_dkms_pci_remove,
 	/* DMA is managed by the user through the IOMMU group. */
-	.driver_managed_dma	= true,
+	VFIO_DKMS_DRIVER_MANAGED_DMA
 };
 
 module_pci_driver(vfio_dkms_pci_driver);

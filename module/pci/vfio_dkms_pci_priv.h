@@ -54,7 +54,7 @@ struct vfio_dkms_pci_device {
 	u32 msix_offset;
 	u32 msix_size;
 
-	struct mutex config_lock;
+	struct mutex config_lock;	/* vbar, vrom, virq_line */
 	u32 vbar[PCI_STD_NUM_BARS];
 	u32 bar_mask[PCI_STD_NUM_BARS];
 	u32 bar_flags[PCI_STD_NUM_BARS];
