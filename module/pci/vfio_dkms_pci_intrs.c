@@ -765,6 +765,9 @@ static int vfio_dkms_set_ctx_trigger_single(struct eventfd_ctx **pctx,
 			*pctx = efdctx;
 			return 0;
 		}
+#ifndef VFIO_DKMS_CTX_TRIGGER_STRICT_FD
+		return 0;	/* fd < -1 ignored, as in-tree before 6.12 */
+#endif
 	}
 	return -EINVAL;
 }
