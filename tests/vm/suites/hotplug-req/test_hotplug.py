@@ -51,6 +51,10 @@ def test_reset_behind_root_port(backend, edu):
 
 
 def test_device_del_while_held(backend, edu):
+    # pciehp registers the root ports' slots; without it (e.g. the debug
+    # kernel's config) nothing in the guest handles device_del.
+    if not os.listdir("/sys/bus/pci/slots"):
+        pytest.skip("no PCIe hotplug driver in this kernel")
     s = Session(backend, edu)
     try:
         s.bus_master()
