@@ -104,7 +104,7 @@ static inline long vfio_dkms_pin_user_pages(unsigned long start,
  * capability test in 6.3.
  */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
-static int vfio_dkms_dev_intr_remap(struct device *dev, void *data)
+static inline int vfio_dkms_dev_intr_remap(struct device *dev, void *data)
 {
 	return !device_iommu_capable(dev, IOMMU_CAP_INTR_REMAP);
 }
@@ -120,6 +120,17 @@ static inline bool vfio_dkms_group_has_isolated_msi(struct iommu_group *group)
 	       !iommu_group_for_each_dev(group, NULL, vfio_dkms_dev_intr_remap);
 #endif
 }
+
+/*
+ * VFIO_GROUP_SET_CONTAINER with an fd that is not a container: -EINVAL
+ * until 6.1, -EBADFD since the group code learned about iommufd in 6.2.
+ * Follow the in-tree framework of the same kernel.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define VFIO_DKMS_ERR_NOT_CONTAINER	(-EBADFD)
+#else
+#define VFIO_DKMS_ERR_NOT_CONTAINER	(-EINVAL)
+#endif
 
 /* eventfd_signal() lost its count argument in 6.8 (used by the IRQ code). */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)

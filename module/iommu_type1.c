@@ -625,26 +625,15 @@ static int vfio_dkms_first_dev(struct device *dev, void *data)
 	return 1;
 }
 
-static struct iommu_domain *vfio_dkms_domain_new(struct vfio_dkms_iommu *iommu,
-						 struct iommu_group *iommu_group)
+static struct iommu_domain *vfio_dkms_domain_new(struct iommu_group *iommu_group)
 {
-	struct iommu_domain *domain;
 	struct device *dev = NULL;
 
 	iommu_group_for_each_dev(iommu_group, &dev, vfio_dkms_first_dev);
 	if (!dev)
 		return ERR_PTR(-ENODEV);
 
-	domain = vfio_dkms_domain_alloc(dev);
-	if (IS_ERR(domain))
-		return domain;
-
-	iommu->pgsize_bitmap = domain->pgsize_bitmap;
-	if (iommu->pgsize_bitmap & ~PAGE_MASK) {
-		iommu->pgsize_bitmap &= PAGE_MASK;
-		iommu->pgsize_bitmap |= PAGE_SIZE;
-	}
-	return domain;
+	return vfio_dkms_domain_alloc(dev);
 }
 
 /**
@@ -682,16 +671,24 @@ int vfio_dkms_type1_attach_group(struct vfio_dkms_iommu *iommu,
 
 	domain = iommu->domain;
 	if (!domain) {
-		domain = vfio_dkms_domain_new(iommu, iommu_group);
+		domain = vfio_dkms_domain_new(iommu_group);
 		if (IS_ERR(domain)) {
 			ret = PTR_ERR(domain);
 			goto err_unlock;
 		}
 	}
 
-	ret = vfio_dkms_iova_build(iommu, domain, iommu_group, &iovas);
+	/*
+	 * Attach first: a new domain's aperture and page sizes are only final
+	 * once the IOMMU driver has seen a device.
+	 */
+	ret = iommu_attach_group(domain, iommu_group);
 	if (ret)
 		goto err_free_domain;
+
+	ret = vfio_dkms_iova_build(iommu, domain, iommu_group, &iovas);
+	if (ret)
+		goto err_detach;
 
 	/* Existing mappings must stay usable with the new reserved regions. */
 	for (node = rb_first(&iommu->dma_list); node; node = rb_next(node)) {
@@ -710,18 +707,21 @@ int vfio_dkms_type1_attach_group(struct vfio_dkms_iommu *iommu,
 		}
 	}
 
-	ret = iommu_attach_group(domain, iommu_group);
-	if (ret)
-		goto err_free_iovas;
-
-	/*
-	 * Ask for enforced cache coherency only once a device is attached:
-	 * on an empty domain the IOMMU driver may promise it and then refuse
-	 * devices behind an IOMMU without snoop control.
-	 */
-	if (!iommu->domain)
+	if (!iommu->domain) {
+		iommu->pgsize_bitmap = domain->pgsize_bitmap;
+		if (iommu->pgsize_bitmap & ~PAGE_MASK) {
+			iommu->pgsize_bitmap &= PAGE_MASK;
+			iommu->pgsize_bitmap |= PAGE_SIZE;
+		}
+		/*
+		 * Ask for enforced cache coherency only with a device
+		 * attached: on an empty domain the IOMMU driver may promise
+		 * it and then refuse devices behind an IOMMU without snoop
+		 * control.
+		 */
 		iommu->cache = domain->ops->enforce_cache_coherency &&
 			       domain->ops->enforce_cache_coherency(domain);
+	}
 	iommu->domain = domain;
 	vfio_dkms_iova_free(&iommu->iova_list);
 	list_splice_tail(&iovas, &iommu->iova_list);
@@ -731,6 +731,8 @@ int vfio_dkms_type1_attach_group(struct vfio_dkms_iommu *iommu,
 
 err_free_iovas:
 	vfio_dkms_iova_free(&iovas);
+err_detach:
+	iommu_detach_group(domain, iommu_group);
 err_free_domain:
 	if (!iommu->domain)
 		iommu_domain_free(domain);

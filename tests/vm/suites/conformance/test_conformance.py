@@ -22,6 +22,7 @@ import vfio_uapi as V
 EDU_ID = 0x010000ed
 PAGE = mmap.PAGESIZE
 MSI_BASE = 0xfee00000
+KERNEL = tuple(int(x) for x in os.uname().release.split("-")[0].split(".")[:2])
 
 
 class Session:
@@ -84,6 +85,20 @@ class Session:
 
 def eno(fn, *args):
     return V.errno_of(fn, *args)
+
+
+_seen = {}
+
+
+def same_as_other_backend(backend, key, value):
+    """The first backend to get here records @value; the other must match."""
+    if key in _seen:
+        other, want = _seen[key]
+        if other != backend.name:
+            assert value == want, "%s: %s gives %r, %s gave %r" % (
+                key, backend.name, value, other, want)
+    else:
+        _seen[key] = (backend.name, value)
 
 
 # --- container ---------------------------------------------------------------
@@ -152,7 +167,9 @@ def test_device_fd_needs_iommu(backend, edu):
         assert eno(V.set_container, g, -1) == errno.EBADF
         null = os.open("/dev/null", os.O_RDWR)
         try:
-            assert eno(V.set_container, g, null) == errno.EBADFD
+            # In-tree: -EINVAL up to 6.1, -EBADFD since 6.2 (iommufd).
+            want = errno.EBADFD if KERNEL >= (6, 2) else errno.EINVAL
+            assert eno(V.set_container, g, null) == want
         finally:
             os.close(null)
         V.set_container(g, c)
@@ -231,8 +248,6 @@ def test_iommu_get_info(backend, edu):
         found = {cid: (ver, off) for cid, ver, off in V.caps(raw, info.cap_offset)}
         assert V.VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE in found
         assert V.VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL in found
-        for ver, off in found.values():
-            assert off % 8 == 0
         ranges = V.parse_iova_ranges(raw, found[V.VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE][1])
         assert ranges and ranges[0][0] == 0
         # The MSI window is reserved.
@@ -241,6 +256,8 @@ def test_iommu_get_info(backend, edu):
         off = found[V.VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL][1]
         avail0 = struct.unpack_from("<I", raw, off + 8)[0]
         assert avail0 > 0
+        same_as_other_backend(backend, "iommu_info",
+                              (info.flags, info.iova_pgsizes, ranges, avail0))
 
         mm, va = s.buffer(2 * PAGE)
         V.map_dma(s.container, va, 0x100000, 2 * PAGE)
@@ -382,6 +399,8 @@ def test_device_info(backend, edu):
         assert bool(info.flags & V.VFIO_DEVICE_FLAGS_RESET) == has_reset
         assert info.num_regions == V.VFIO_PCI_NUM_REGIONS
         assert info.num_irqs == V.VFIO_PCI_NUM_IRQS
+        same_as_other_backend(backend, "device_info",
+                              (info.flags, info.num_regions, info.num_irqs, info.cap_offset))
         if not has_reset:
             assert eno(V.ioctl, s.device, V.VFIO_DEVICE_RESET, 0) == errno.EINVAL
         assert eno(V.ioctl, s.device, V._IO(60), 0) == errno.ENOTTY
@@ -410,6 +429,9 @@ def test_region_info(backend, edu):
         r = ri(V.VFIO_PCI_CONFIG_REGION_INDEX)
         assert r.size == cfg_size and r.offset == 7 << 40
         assert r.flags == V.VFIO_REGION_INFO_FLAG_READ | V.VFIO_REGION_INFO_FLAG_WRITE
+        same_as_other_backend(backend, "region_info", [
+            (r.argsz, r.flags, r.cap_offset, r.size, r.offset)
+            for r in (ri(i) for i in range(V.VFIO_PCI_VGA_REGION_INDEX))])
         assert eno(ri, V.VFIO_PCI_VGA_REGION_INDEX) == errno.EINVAL
         assert eno(ri, V.VFIO_PCI_NUM_REGIONS) == errno.EINVAL
         assert eno(ri, 0xffffffff) == errno.EINVAL
@@ -438,6 +460,8 @@ def test_irq_info(backend, edu):
         r = ii(V.VFIO_PCI_REQ_IRQ_INDEX)
         assert (r.count, r.flags) == (1, V.VFIO_IRQ_INFO_EVENTFD | V.VFIO_IRQ_INFO_NORESIZE)
         assert eno(ii, V.VFIO_PCI_NUM_IRQS) == errno.EINVAL
+        same_as_other_backend(backend, "irq_info", [
+            (r.flags, r.count) for r in (ii(i) for i in (0, 1, 2, 4))])
 
 
 def test_edu_pread(backend, edu):
@@ -452,9 +476,15 @@ def test_edu_pread(backend, edu):
                 break
             time.sleep(0.001)
         assert s.bar32(0x08) == 120
-        # 8-byte access (edu takes them at >= 0x80).
-        s.bar64(0x80, 0x1122334455667788 & 0xfffffff)
-        assert s.bar64(0x80) == 0x1122334455667788 & 0xfffffff
+        # 8-byte access (edu takes them at >= 0x80).  In-tree vfio-pci before
+        # 6.10 splits them into two 4-byte accesses, and edu answers ~0 to a
+        # 4-byte read of the upper half: compare only the lower one there.
+        s.bar64(0x80, 0x0abcdef0)
+        val = s.bar64(0x80)
+        if KERNEL >= (6, 10):
+            assert val == 0x0abcdef0
+        else:
+            assert val & 0xffffffff == 0x0abcdef0
         # Outside the BAR, and unused BARs.
         assert eno(s.pread, 0, 1 << 20, 4) == errno.EINVAL
         assert eno(s.pread, 1, 0, 4) == errno.EINVAL
@@ -500,6 +530,7 @@ def test_config_space(backend, edu):
         assert s.pread(cfg, 0x0b, 1) == hw[0x0b:0x0c]        # class
         assert s.pread(cfg, 0, 8) == hw[0:8]
         assert s.pread(cfg, 1, 3) == hw[1:4]
+        same_as_other_backend(backend, "config_header", s.pread(cfg, 0, 64))
         size = os.path.getsize(os.path.join(PCI, edu.bdf, "config"))
         assert eno(s.pread, cfg, size - 2, 4) == errno.EFAULT
         assert eno(s.pread, cfg, size, 1) == errno.EFAULT
@@ -606,3 +637,116 @@ def test_non_viable_group(backend, ich9_split):
     finally:
         os.close(c)
         os.close(g)
+
+
+def test_large_map_dma(backend, edu):
+    """A multi-batch mapping (THP where available): DMA lands at the right
+    offset deep inside it."""
+    size = 8 << 20
+    with Session(backend, edu) as s:
+        mm, va = s.buffer(size)
+        if hasattr(mm, "madvise") and hasattr(mmap, "MADV_HUGEPAGE"):
+            mm.madvise(mmap.MADV_HUGEPAGE)
+        mm[:] = b"\0" * size
+        src, src_va = s.buffer(PAGE)
+        pattern = bytes((i * 13 + 1) & 0xff for i in range(DMA_LEN))
+        src[:DMA_LEN] = pattern
+        IOVA = 0x4000000
+        V.map_dma(s.container, va, IOVA, size)
+        V.map_dma(s.container, src_va, 0x3000000, PAGE, V.VFIO_DMA_MAP_FLAG_READ)
+        s.cfg16(4, s.cfg16(4) | 0x4)
+        off = (5 << 20) + 123 * PAGE
+        _dma(s, 0x3000000, EDU_BUF, DMA_LEN, to_ram=False)
+        _dma(s, EDU_BUF, IOVA + off, DMA_LEN, to_ram=True)
+        assert mm[off:off + DMA_LEN] == pattern
+        assert mm[off - PAGE:off] == b"\0" * PAGE
+        assert V.unmap_dma(s.container, 0, 0, V.VFIO_DMA_UNMAP_FLAG_ALL) == size + PAGE
+        s.cfg16(4, s.cfg16(4) & ~0x4)
+
+
+def test_type1_v1_unmap(backend, edu):
+    """VFIO_TYPE1_IOMMU (v1): unmapping removes whole mappings that start in
+    the range, a range starting inside a mapping removes nothing."""
+    with Session(backend, edu, set_iommu=False, device=False) as s:
+        V.ioctl(s.container, V.VFIO_SET_IOMMU, V.VFIO_TYPE1_IOMMU)
+        mm, va = s.buffer(8 * PAGE)
+        V.map_dma(s.container, va, 0x100000, 4 * PAGE)
+        V.map_dma(s.container, va + 4 * PAGE, 0x100000 + 4 * PAGE, 4 * PAGE)
+        assert V.unmap_dma(s.container, 0x100000 + PAGE, PAGE) == 0
+        assert V.unmap_dma(s.container, 0x100000, PAGE) == 4 * PAGE
+        assert V.unmap_dma(s.container, 0x100000 + 4 * PAGE, 8 * PAGE) == 4 * PAGE
+
+
+VFIO_REGION_INFO_CAP_MSIX_MAPPABLE = 3
+
+
+@pytest.fixture
+def nvme(backend, edu):
+    bdf = find_pci("0x1b36", "0x0010")
+    if not bdf:
+        pytest.skip("no nvme device")
+    old = bind(bdf, backend.driver)
+    backend.wait_node(group_of(bdf))
+    yield bdf
+    unbind(bdf, old)
+
+
+def test_two_groups_one_container(backend, edu, nvme):
+    """Two groups share one container (one IOMMU domain); one leaving does not
+    disturb the other's DMA."""
+    ngrp = group_of(nvme)
+    assert ngrp != edu.group
+    with Session(backend, edu, set_iommu=False, device=False) as s:
+        g2 = os.open(backend.group_path(ngrp), os.O_RDWR)
+        try:
+            V.set_container(g2, s.container)
+            V.ioctl(s.container, V.VFIO_SET_IOMMU, V.VFIO_TYPE1v2_IOMMU)
+            s.device = V.get_device_fd(s.group, edu.bdf)
+            d2 = V.get_device_fd(g2, nvme)
+            try:
+                info = V.DeviceInfo()
+                V.ioctl(d2, V.VFIO_DEVICE_GET_INFO, info)
+                assert info.flags & V.VFIO_DEVICE_FLAGS_PCI
+                r = V.IrqInfo(index=V.VFIO_PCI_MSIX_IRQ_INDEX)
+                V.ioctl(d2, V.VFIO_DEVICE_GET_IRQ_INFO, r)
+                assert r.count > 1
+                # PCIe: an error interrupt.
+                r = V.IrqInfo(index=V.VFIO_PCI_ERR_IRQ_INDEX)
+                V.ioctl(d2, V.VFIO_DEVICE_GET_IRQ_INFO, r)
+                assert r.count == 1
+                # The MSI-X BAR says its table may be mmap()ed.
+                msix_cap = 0
+                for i in range(6):
+                    ri = V.RegionInfo(index=i)
+                    V.ioctl(d2, V.VFIO_DEVICE_GET_REGION_INFO, ri)
+                    if not ri.flags & V.VFIO_REGION_INFO_FLAG_CAPS:
+                        continue
+                    assert ri.cap_offset == 0 and ri.argsz > ctypes.sizeof(V.RegionInfo)
+                    raw = (ctypes.c_char * ri.argsz)()
+                    full = V.RegionInfo.from_buffer(raw)
+                    full.argsz, full.index = ri.argsz, i
+                    V.ioctl(d2, V.VFIO_DEVICE_GET_REGION_INFO, raw)
+                    full = V.RegionInfo.from_buffer_copy(bytes(raw)[:ctypes.sizeof(V.RegionInfo)])
+                    ids = [cid for cid, ver, off in V.caps(bytes(raw), full.cap_offset)]
+                    assert VFIO_REGION_INFO_CAP_MSIX_MAPPABLE in ids
+                    msix_cap += 1
+                assert msix_cap == 1
+            finally:
+                os.close(d2)
+
+            src, src_va = s.buffer(PAGE)
+            dst, dst_va = s.buffer(PAGE)
+            src[:DMA_LEN] = b"\x5a" * DMA_LEN
+            V.map_dma(s.container, src_va, 0x1000000, PAGE, V.VFIO_DMA_MAP_FLAG_READ)
+            V.map_dma(s.container, dst_va, 0x2000000, PAGE)
+            # The other group leaves; edu keeps its mappings.
+            assert V.ioctl(g2, V.VFIO_GROUP_UNSET_CONTAINER) == 0
+            s.cfg16(4, s.cfg16(4) | 0x4)
+            _dma(s, 0x1000000, EDU_BUF, DMA_LEN, to_ram=False)
+            _dma(s, EDU_BUF, 0x2000000, DMA_LEN, to_ram=True)
+            assert dst[:DMA_LEN] == b"\x5a" * DMA_LEN
+            s.cfg16(4, s.cfg16(4) & ~0x4)
+            # And can come back to the same container.
+            V.set_container(g2, s.container)
+        finally:
+            os.close(g2)
