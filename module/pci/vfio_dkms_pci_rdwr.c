@@ -43,14 +43,27 @@ int vfio_dkms_pci_setup_barmap(struct vfio_dkms_pci_device *vdev, int bar)
 	return 0;
 }
 
-/* One access of @size bytes at @io + @off. */
-static int vfio_dkms_pci_io_one(void __iomem *io, bool is_mmio, char __user *buf,
+/*
+ * One access of @size bytes at @io + @off.  MMIO needs memory decode: it is
+ * done under memory_lock, but the user copies are not, because a BAR mmap
+ * fault takes memory_lock under mmap_lock (vfio_dkms_pci_reset.c).
+ */
+static int vfio_dkms_pci_io_one(struct vfio_dkms_pci_device *vdev,
+				void __iomem *io, bool is_mmio, char __user *buf,
 				loff_t off, size_t size, bool iswrite)
 {
 	u64 val = 0;
 
 	if (iswrite && copy_from_user(&val, buf, size))
 		return -EFAULT;
+
+	if (is_mmio) {
+		down_read(&vdev->memory_lock);
+		if (!vdev->mem_enabled) {
+			up_read(&vdev->memory_lock);
+			return -EIO;
+		}
+	}
 
 	switch (size) {
 	case 8:
@@ -79,6 +92,9 @@ static int vfio_dkms_pci_io_one(void __iomem *io, bool is_mmio, char __user *buf
 			val = ioread8(io + off);
 		break;
 	}
+
+	if (is_mmio)
+		up_read(&vdev->memory_lock);
 
 	if (!iswrite && copy_to_user(buf, &val, size))
 		return -EFAULT;
@@ -116,20 +132,8 @@ static ssize_t vfio_dkms_pci_do_io_rw(struct vfio_dkms_pci_device *vdev,
 			filled = 0;
 
 		if (filled) {
-			if (is_mmio) {
-				down_read(&vdev->memory_lock);
-				if (!vdev->mem_enabled)
-					ret = -EIO;
-				else
-					ret = vfio_dkms_pci_io_one(io, is_mmio,
-								   buf, off,
-								   filled,
-								   iswrite);
-				up_read(&vdev->memory_lock);
-			} else {
-				ret = vfio_dkms_pci_io_one(io, is_mmio, buf, off,
-							   filled, iswrite);
-			}
+			ret = vfio_dkms_pci_io_one(vdev, io, is_mmio, buf,
+						   off, filled, iswrite);
 			if (ret)
 				return ret;
 		} else {
