@@ -84,15 +84,19 @@ class Edu:
         return self._wait_irq(value)
 
     def _dma(self, src, dst, count, to_ram):
+        if max(src, dst) + count > 1 << 28:
+            raise ValueError("edu only reaches 28-bit addresses")
         if not 0 < count <= self.DMA_MAX:
             raise ValueError("edu DMA is 1..%d bytes" % self.DMA_MAX)
-        self.bar.write64(self.DMA_SRC, src)
-        self.bar.write64(self.DMA_DST, dst)
-        self.bar.write64(self.DMA_COUNT, count)
-        self.bar.write64(self.DMA_CMD, self.DMA_START | self.DMA_IRQ |
+        # The registers are 64-bit, but addresses fit in 28 bits: 32-bit
+        # accesses work with every kernel (6.1's vfio-pci splits 8-byte ones).
+        self.bar.write32(self.DMA_SRC, src)
+        self.bar.write32(self.DMA_DST, dst)
+        self.bar.write32(self.DMA_COUNT, count)
+        self.bar.write32(self.DMA_CMD, self.DMA_START | self.DMA_IRQ |
                          (self.DMA_TO_RAM if to_ram else 0))
         self._wait_irq(self.IRQ_DMA)
-        assert not self.bar.read64(self.DMA_CMD) & self.DMA_START
+        assert not self.bar.read32(self.DMA_CMD) & self.DMA_START
 
     def dma_to_device(self, buf: vfio.DmaBuffer, count):
         """Copy the first *count* bytes of *buf* into the device's buffer."""
