@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfio-dkms: every kernel-version difference in one place.
+ *
+ * The rest of the module is written against the current upstream API; this
+ * header maps it onto older kernels.  Tested: Debian 6.1 and 6.12 (generic,
+ * and the 6.12 debug build).  The branches for 5.15 .. 6.0 follow the
+ * upstream history of each interface but are NOT build- or run-tested.
+ * Kernels before 5.19 lack iommu_group_claim_dma_owner() and
+ * pci_driver.driver_managed_dma, which the module cannot do without.
+ */
+#ifndef VFIO_DKMS_COMPAT_H
+#define VFIO_DKMS_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/device.h>
+#include <linux/eventfd.h>
+#include <linux/fs.h>
+#include <linux/iommu.h>
+#include <linux/irqdomain.h>
+#include <linux/mm.h>
+#include <linux/pci.h>
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 19, 0)
+#error "vfio-dkms needs Linux 5.19 or later (iommu DMA ownership API)"
+#endif
+
+/* class_create() lost its owner argument in 6.4. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#define vfio_dkms_class_create(name)	class_create(name)
+#else
+#define vfio_dkms_class_create(name)	class_create(THIS_MODULE, name)
+#endif
+
+/* struct class::devnode takes a const device since 6.2. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define VFIO_DKMS_DEVNODE_CONST const
+#else
+#define VFIO_DKMS_DEVNODE_CONST
+#endif
+
+/*
+ * no_llseek was removed in 6.12 (a NULL ->llseek now means "not seekable");
+ * 6.1 stable defines it as NULL already, older kernels have a function.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#define VFIO_DKMS_NO_LLSEEK	NULL
+#else
+#define VFIO_DKMS_NO_LLSEEK	no_llseek
+#endif
+
+/* vm_flags became read-only behind vm_flags_set() in 6.3. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+static inline void vm_flags_set(struct vm_area_struct *vma, unsigned long flags)
+{
+	vma->vm_flags |= flags;
+}
+#endif
+
+/* iommu_map() takes a gfp_t since 6.3. */
+static inline int vfio_dkms_iommu_map(struct iommu_domain *domain,
+				      unsigned long iova, phys_addr_t paddr,
+				      size_t size, int prot)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	return iommu_map(domain, iova, paddr, size, prot, GFP_KERNEL_ACCOUNT);
+#else
+	return iommu_map(domain, iova, paddr, size, prot);
+#endif
+}
+
+/*
+ * A paging domain for @dev.  iommu_paging_domain_alloc() exists since 6.11
+ * and iommu_domain_alloc(bus) is gone in 6.13.  Returns an ERR_PTR on failure
+ * on every kernel.
+ */
+static inline struct iommu_domain *vfio_dkms_domain_alloc(struct device *dev)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	return iommu_paging_domain_alloc(dev);
+#else
+	struct iommu_domain *domain = iommu_domain_alloc(dev->bus);
+
+	return domain ? domain : ERR_PTR(-ENODEV);
+#endif
+}
+
+/* pin_user_pages() lost its vmas argument in 6.5.  mmap_lock held for read. */
+static inline long vfio_dkms_pin_user_pages(unsigned long start,
+					    unsigned long nr_pages,
+					    unsigned int gup_flags,
+					    struct page **pages)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+	return pin_user_pages(start, nr_pages, gup_flags, pages);
+#else
+	return pin_user_pages(start, nr_pages, gup_flags, pages, NULL);
+#endif
+}
+
+/*
+ * Whether MSIs from the devices of @group are isolated (interrupt
+ * remapping).  iommu_group_has_isolated_msi() replaced the per-bus/per-device
+ * capability test in 6.3.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+static int vfio_dkms_dev_intr_remap(struct device *dev, void *data)
+{
+	return !device_iommu_capable(dev, IOMMU_CAP_INTR_REMAP);
+}
+#endif
+
+static inline bool vfio_dkms_group_has_isolated_msi(struct iommu_group *group)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	return iommu_group_has_isolated_msi(group);
+#else
+	/* The callback returns non-zero for a device without remapping. */
+	return irq_domain_check_msi_remap() ||
+	       !iommu_group_for_each_dev(group, NULL, vfio_dkms_dev_intr_remap);
+#endif
+}
+
+/* eventfd_signal() lost its count argument in 6.8 (used by the IRQ code). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+#define vfio_dkms_eventfd_signal(ctx)	eventfd_signal(ctx)
+#else
+#define vfio_dkms_eventfd_signal(ctx)	eventfd_signal(ctx, 1)
+#endif
+
+#endif /* VFIO_DKMS_COMPAT_H */

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio-dkms containers: /dev/vfio-dkms/vfio.
+ *
+ * Every open of the node is a new container.  Groups are attached to it with
+ * VFIO_GROUP_SET_CONTAINER; VFIO_SET_IOMMU then picks the IOMMU backend
+ * (type1, the only one) which every attached group shares.  The IOMMU
+ * ioctls on the container fd go to the backend.
+ */
+#include <linux/fs.h>
+#include <linux/iommu.h>
+#include <linux/miscdevice.h>
+#include <linux/slab.h>
+
+#include "compat.h"
+#include "vfio_dkms_private.h"
+
+static void vfio_dkms_container_release(struct kref *kref)
+{
+	struct vfio_dkms_container *container =
+		container_of(kref, struct vfio_dkms_container, kref);
+
+	/* The backend goes away with the last group. */
+	WARN_ON(container->iommu);
+	kfree(container);
+}
+
+static void vfio_dkms_container_put(struct vfio_dkms_container *container)
+{
+	kref_put(&container->kref, vfio_dkms_container_release);
+}
+
+bool vfio_dkms_container_has_iommu(struct vfio_dkms_container *container)
+{
+	bool ret;
+
+	down_read(&container->group_lock);
+	ret = container->iommu;
+	up_read(&container->group_lock);
+	return ret;
+}
+
+/**
+ * vfio_dkms_container_attach_group() - VFIO_GROUP_SET_CONTAINER
+ * @container: the container
+ * @group: a group with an IOMMU group, not in any container
+ *
+ * Claims DMA ownership of the IOMMU group, which fails with -EPERM while a
+ * kernel driver is bound to any of its devices, and attaches the group to
+ * the backend if one is set already.
+ *
+ * Return: 0 or a negative errno.
+ */
+int vfio_dkms_container_attach_group(struct vfio_dkms_container *container,
+				     struct vfio_dkms_group *group)
+{
+	int ret;
+
+	lockdep_assert_held(&group->group_lock);
+
+	down_write(&container->group_lock);
+	ret = iommu_group_claim_dma_owner(group->iommu_group, group);
+	if (ret)
+		goto out_unlock;
+
+	if (container->iommu) {
+		ret = vfio_dkms_type1_attach_group(container->iommu,
+						   group->iommu_group);
+		if (ret)
+			goto err_release_owner;
+	}
+
+	kref_get(&container->kref);
+	group->container = container;
+	group->container_users = 1;
+	list_add(&group->container_next, &container->group_list);
+	up_write(&container->group_lock);
+	return 0;
+
+err_release_owner:
+	iommu_group_release_dma_owner(group->iommu_group);
+out_unlock:
+	up_write(&container->group_lock);
+	return ret;
+}
+
+/**
+ * vfio_dkms_container_detach_group() - take a group out of its container
+ * @group: an attached group without open device fds
+ *
+ * The backend, and with it every DMA mapping, is released when the last
+ * group leaves.
+ */
+void vfio_dkms_container_detach_group(struct vfio_dkms_group *group)
+{
+	struct vfio_dkms_container *container = group->container;
+
+	lockdep_assert_held(&group->group_lock);
+
+	down_write(&container->group_lock);
+	if (container->iommu)
+		vfio_dkms_type1_detach_group(container->iommu,
+					     group->iommu_group);
+	iommu_group_release_dma_owner(group->iommu_group);
+	list_del_init(&group->container_next);
+
+	if (container->iommu && list_empty(&container->group_list)) {
+		vfio_dkms_type1_release(container->iommu);
+		container->iommu = NULL;
+	}
+	up_write(&container->group_lock);
+
+	group->container = NULL;
+	group->container_users = 0;
+	vfio_dkms_container_put(container);
+}
+
+static long vfio_dkms_container_set_iommu(struct vfio_dkms_container *container,
+					  unsigned long arg)
+{
+	struct vfio_dkms_iommu *iommu;
+	struct vfio_dkms_group *group;
+	long ret;
+
+	down_write(&container->group_lock);
+	/* A backend needs a group to attach to, and is set only once. */
+	if (list_empty(&container->group_list) || container->iommu) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+
+	if (vfio_dkms_type1_check_extension(NULL, arg) <= 0) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+
+	iommu = vfio_dkms_type1_open(arg);
+	if (IS_ERR(iommu)) {
+		ret = PTR_ERR(iommu);
+		goto out_unlock;
+	}
+
+	list_for_each_entry(group, &container->group_list, container_next) {
+		ret = vfio_dkms_type1_attach_group(iommu, group->iommu_group);
+		if (ret)
+			goto err_detach;
+	}
+
+	container->iommu = iommu;
+	up_write(&container->group_lock);
+	return 0;
+
+err_detach:
+	list_for_each_entry_continue_reverse(group, &container->group_list,
+					     container_next)
+		vfio_dkms_type1_detach_group(iommu, group->iommu_group);
+	vfio_dkms_type1_release(iommu);
+out_unlock:
+	up_write(&container->group_lock);
+	return ret;
+}
+
+static long vfio_dkms_container_fops_unl_ioctl(struct file *filep,
+					       unsigned int cmd,
+					       unsigned long arg)
+{
+	struct vfio_dkms_container *container = filep->private_data;
+	long ret;
+
+	switch (cmd) {
+	case VFIO_GET_API_VERSION:
+		return VFIO_API_VERSION;
+	case VFIO_CHECK_EXTENSION:
+		down_read(&container->group_lock);
+		ret = vfio_dkms_type1_check_extension(container->iommu, arg);
+		up_read(&container->group_lock);
+		return ret;
+	case VFIO_SET_IOMMU:
+		return vfio_dkms_container_set_iommu(container, arg);
+	default:
+		/* Everything else is for the backend, once there is one. */
+		down_read(&container->group_lock);
+		if (container->iommu)
+			ret = vfio_dkms_type1_ioctl(container->iommu, cmd, arg);
+		else
+			ret = -EINVAL;
+		up_read(&container->group_lock);
+		return ret;
+	}
+}
+
+static int vfio_dkms_container_fops_open(struct inode *inode,
+					 struct file *filep)
+{
+	struct vfio_dkms_container *container;
+
+	container = kzalloc(sizeof(*container), GFP_KERNEL);
+	if (!container)
+		return -ENOMEM;
+
+	kref_init(&container->kref);
+	init_rwsem(&container->group_lock);
+	INIT_LIST_HEAD(&container->group_list);
+	filep->private_data = container;
+	return 0;
+}
+
+static int vfio_dkms_container_fops_release(struct inode *inode,
+					    struct file *filep)
+{
+	/* Attached groups keep the container until they leave it. */
+	vfio_dkms_container_put(filep->private_data);
+	return 0;
+}
+
+static const struct file_operations vfio_dkms_container_fops = {
+	.owner		= THIS_MODULE,
+	.open		= vfio_dkms_container_fops_open,
+	.release	= vfio_dkms_container_fops_release,
+	.unlocked_ioctl	= vfio_dkms_container_fops_unl_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= VFIO_DKMS_NO_LLSEEK,
+};
+
+struct vfio_dkms_container *vfio_dkms_container_from_file(struct file *file)
+{
+	if (file->f_op != &vfio_dkms_container_fops)
+		return NULL;
+	return file->private_data;
+}
+
+static struct miscdevice vfio_dkms_container_dev = {
+	.minor		= MISC_DYNAMIC_MINOR,
+	.name		= "vfio-dkms",
+	.fops		= &vfio_dkms_container_fops,
+	.nodename	= "vfio-dkms/vfio",
+	.mode		= 0666,
+};
+
+int vfio_dkms_container_init(void)
+{
+	return misc_register(&vfio_dkms_container_dev);
+}
+
+void vfio_dkms_container_exit(void)
+{
+	misc_deregister(&vfio_dkms_container_dev);
+}

@@ -1,0 +1,432 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio-dkms groups: /dev/vfio-dkms/<iommu group id> and its ioctls.
+ *
+ * A group is the unit of ownership: it exists while at least one device of
+ * an IOMMU group is bound to a vfio-dkms bus driver, can be opened by one
+ * file at a time, and claims DMA ownership of the IOMMU group while it is
+ * attached to a container.
+ */
+#include <linux/cdev.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/idr.h>
+#include <linux/iommu.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "compat.h"
+#include "vfio_dkms_private.h"
+
+#define VFIO_DKMS_GROUP_MINORS	(MINORMASK + 1)
+
+static struct {
+	struct class *class;
+	dev_t devt;
+	struct ida ida;		/* minors of group nodes */
+	struct mutex lock;	/* protects list */
+	struct list_head list;	/* every live group */
+} groups;
+
+static struct vfio_dkms_group *
+vfio_dkms_group_find(struct iommu_group *iommu_group)
+{
+	struct vfio_dkms_group *group;
+
+	lockdep_assert_held(&groups.lock);
+	list_for_each_entry(group, &groups.list, group_next)
+		if (group->iommu_group == iommu_group)
+			return group;
+	return NULL;
+}
+
+/* --- ioctls ------------------------------------------------------------ */
+
+static int vfio_dkms_group_ioctl_get_status(struct vfio_dkms_group *group,
+					    struct vfio_group_status __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_group_status, flags);
+	struct vfio_group_status status;
+
+	if (copy_from_user(&status, arg, minsz))
+		return -EFAULT;
+	if (status.argsz < minsz)
+		return -EINVAL;
+
+	status.flags = 0;
+
+	mutex_lock(&group->group_lock);
+	if (!group->iommu_group) {
+		mutex_unlock(&group->group_lock);
+		return -ENODEV;
+	}
+	/*
+	 * Viable: we own the group's DMA (attached to a container), or nobody
+	 * else does, i.e. no device of the group is bound to a kernel driver
+	 * that uses the DMA API.
+	 */
+	if (group->container)
+		status.flags |= VFIO_GROUP_FLAGS_CONTAINER_SET |
+				VFIO_GROUP_FLAGS_VIABLE;
+	else if (!iommu_group_dma_owner_claimed(group->iommu_group))
+		status.flags |= VFIO_GROUP_FLAGS_VIABLE;
+	mutex_unlock(&group->group_lock);
+
+	if (copy_to_user(arg, &status, minsz))
+		return -EFAULT;
+	return 0;
+}
+
+static int vfio_dkms_group_ioctl_set_container(struct vfio_dkms_group *group,
+					       int __user *arg)
+{
+	struct vfio_dkms_container *container;
+	struct file *file;
+	int fd, ret;
+
+	if (get_user(fd, arg))
+		return -EFAULT;
+	if (fd < 0)
+		return -EINVAL;
+
+	file = fget(fd);
+	if (!file)
+		return -EBADF;
+
+	mutex_lock(&group->group_lock);
+	if (group->container) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+	if (!group->iommu_group) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+
+	container = vfio_dkms_container_from_file(file);
+	if (!container) {
+		ret = -EBADFD;
+		goto out_unlock;
+	}
+	ret = vfio_dkms_container_attach_group(container, group);
+
+out_unlock:
+	mutex_unlock(&group->group_lock);
+	fput(file);
+	return ret;
+}
+
+static int vfio_dkms_group_ioctl_unset_container(struct vfio_dkms_group *group)
+{
+	int ret = 0;
+
+	mutex_lock(&group->group_lock);
+	if (!group->container) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+	/* Open device fds keep the group in its container. */
+	if (group->container_users != 1) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	vfio_dkms_container_detach_group(group);
+
+out_unlock:
+	mutex_unlock(&group->group_lock);
+	return ret;
+}
+
+/* Find a registered device by name and take a reference on it. */
+static struct vfio_dkms_device *
+vfio_dkms_group_get_device(struct vfio_dkms_group *group, const char *name)
+{
+	struct vfio_dkms_device *device, *found = NULL;
+
+	mutex_lock(&group->group_lock);
+	list_for_each_entry(device, &group->device_list, group_next) {
+		if (!strcmp(dev_name(device->dev), name) &&
+		    refcount_inc_not_zero(&device->refcount)) {
+			found = device;
+			break;
+		}
+	}
+	mutex_unlock(&group->group_lock);
+	return found;
+}
+
+static int vfio_dkms_group_ioctl_get_device_fd(struct vfio_dkms_group *group,
+					       char __user *arg)
+{
+	struct vfio_dkms_device *device;
+	struct file *filep;
+	char *name;
+	int fd, ret;
+
+	name = strndup_user(arg, PAGE_SIZE);
+	if (IS_ERR(name))
+		return PTR_ERR(name);
+
+	device = vfio_dkms_group_get_device(group, name);
+	kfree(name);
+	if (!device)
+		return -ENODEV;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		ret = fd;
+		goto err_put_device;
+	}
+
+	filep = vfio_dkms_device_open_file(device);
+	if (IS_ERR(filep)) {
+		ret = PTR_ERR(filep);
+		goto err_put_fd;
+	}
+
+	/* The file owns the device reference from here on. */
+	fd_install(fd, filep);
+	return fd;
+
+err_put_fd:
+	put_unused_fd(fd);
+err_put_device:
+	vfio_dkms_device_put(device);
+	return ret;
+}
+
+static long vfio_dkms_group_fops_unl_ioctl(struct file *filep,
+					   unsigned int cmd, unsigned long arg)
+{
+	struct vfio_dkms_group *group = filep->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case VFIO_GROUP_GET_DEVICE_FD:
+		return vfio_dkms_group_ioctl_get_device_fd(group, uarg);
+	case VFIO_GROUP_GET_STATUS:
+		return vfio_dkms_group_ioctl_get_status(group, uarg);
+	case VFIO_GROUP_SET_CONTAINER:
+		return vfio_dkms_group_ioctl_set_container(group, uarg);
+	case VFIO_GROUP_UNSET_CONTAINER:
+		return vfio_dkms_group_ioctl_unset_container(group);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/* --- file -------------------------------------------------------------- */
+
+static int vfio_dkms_group_fops_open(struct inode *inode, struct file *filep)
+{
+	struct vfio_dkms_group *group =
+		container_of(inode->i_cdev, struct vfio_dkms_group, cdev);
+	int ret = 0;
+
+	/* The open cdev keeps group->dev, and so the group, allocated. */
+	mutex_lock(&group->group_lock);
+	if (!group->iommu_group) {
+		ret = -ENODEV;		/* its last device is leaving */
+		goto out_unlock;
+	}
+	if (group->opened_file) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	group->opened_file = filep;
+	filep->private_data = group;
+
+out_unlock:
+	mutex_unlock(&group->group_lock);
+	return ret;
+}
+
+static int vfio_dkms_group_fops_release(struct inode *inode,
+					struct file *filep)
+{
+	struct vfio_dkms_group *group = filep->private_data;
+
+	mutex_lock(&group->group_lock);
+	/* Device fds hold the group file: none can be open any more. */
+	WARN_ON(group->container && group->container_users != 1);
+	if (group->container)
+		vfio_dkms_container_detach_group(group);
+	group->opened_file = NULL;
+	mutex_unlock(&group->group_lock);
+	return 0;
+}
+
+static const struct file_operations vfio_dkms_group_fops = {
+	.owner		= THIS_MODULE,
+	.open		= vfio_dkms_group_fops_open,
+	.release	= vfio_dkms_group_fops_release,
+	.unlocked_ioctl	= vfio_dkms_group_fops_unl_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= VFIO_DKMS_NO_LLSEEK,
+};
+
+/* --- lifetime ---------------------------------------------------------- */
+
+static void vfio_dkms_group_release(struct device *dev)
+{
+	struct vfio_dkms_group *group =
+		container_of(dev, struct vfio_dkms_group, dev);
+
+	ida_free(&groups.ida, MINOR(group->dev.devt));
+	mutex_destroy(&group->group_lock);
+	kfree(group);
+}
+
+static struct vfio_dkms_group *
+vfio_dkms_group_create(struct iommu_group *iommu_group)
+{
+	struct vfio_dkms_group *group;
+	int minor, ret;
+
+	lockdep_assert_held(&groups.lock);
+
+	group = kzalloc(sizeof(*group), GFP_KERNEL);
+	if (!group)
+		return ERR_PTR(-ENOMEM);
+
+	minor = ida_alloc_max(&groups.ida, VFIO_DKMS_GROUP_MINORS - 1,
+			      GFP_KERNEL);
+	if (minor < 0) {
+		kfree(group);
+		return ERR_PTR(minor);
+	}
+
+	mutex_init(&group->group_lock);
+	INIT_LIST_HEAD(&group->device_list);
+	INIT_LIST_HEAD(&group->container_next);
+
+	/* From here on put_device() frees the group and its minor. */
+	device_initialize(&group->dev);
+	group->dev.devt = MKDEV(MAJOR(groups.devt), minor);
+	group->dev.class = groups.class;
+	group->dev.release = vfio_dkms_group_release;
+	cdev_init(&group->cdev, &vfio_dkms_group_fops);
+	group->cdev.owner = THIS_MODULE;
+
+	ret = dev_set_name(&group->dev, "%d", iommu_group_id(iommu_group));
+	if (ret)
+		goto err_put;
+
+	group->iommu_group = iommu_group_ref_get(iommu_group);
+	ret = cdev_device_add(&group->cdev, &group->dev);
+	if (ret) {
+		iommu_group_put(group->iommu_group);
+		goto err_put;
+	}
+
+	list_add(&group->group_next, &groups.list);
+	return group;
+
+err_put:
+	put_device(&group->dev);
+	return ERR_PTR(ret);
+}
+
+/**
+ * vfio_dkms_group_add_device() - put a device in its group
+ * @device: the device being registered
+ * @iommu_group: its IOMMU group
+ *
+ * Creates the group, and its node, for the first device of an IOMMU group.
+ *
+ * Return: 0 or a negative errno.
+ */
+int vfio_dkms_group_add_device(struct vfio_dkms_device *device,
+			       struct iommu_group *iommu_group)
+{
+	struct vfio_dkms_group *group;
+
+	mutex_lock(&groups.lock);
+	group = vfio_dkms_group_find(iommu_group);
+	if (!group) {
+		group = vfio_dkms_group_create(iommu_group);
+		if (IS_ERR(group)) {
+			mutex_unlock(&groups.lock);
+			return PTR_ERR(group);
+		}
+	}
+
+	mutex_lock(&group->group_lock);
+	device->group = group;
+	list_add_tail(&device->group_next, &group->device_list);
+	mutex_unlock(&group->group_lock);
+	mutex_unlock(&groups.lock);
+	return 0;
+}
+
+/**
+ * vfio_dkms_group_remove_device() - take a device out of its group
+ * @device: a device with no open fds left
+ *
+ * When the last device leaves, the group node goes away, the group is
+ * detached from its container (giving DMA ownership back to the kernel) and
+ * any still open group file is left with a group that answers -ENODEV.
+ */
+void vfio_dkms_group_remove_device(struct vfio_dkms_device *device)
+{
+	struct vfio_dkms_group *group = device->group;
+	struct iommu_group *iommu_group = NULL;
+
+	mutex_lock(&groups.lock);
+	mutex_lock(&group->group_lock);
+	list_del_init(&device->group_next);
+	if (list_empty(&group->device_list)) {
+		list_del(&group->group_next);
+		if (group->container)
+			vfio_dkms_container_detach_group(group);
+		iommu_group = group->iommu_group;
+		group->iommu_group = NULL;
+	}
+	mutex_unlock(&group->group_lock);
+	mutex_unlock(&groups.lock);
+
+	if (iommu_group) {
+		cdev_device_del(&group->cdev, &group->dev);
+		iommu_group_put(iommu_group);
+		put_device(&group->dev);
+	}
+}
+
+static char *vfio_dkms_group_devnode(VFIO_DKMS_DEVNODE_CONST struct device *dev,
+				     umode_t *mode)
+{
+	return kasprintf(GFP_KERNEL, "vfio-dkms/%s", dev_name(dev));
+}
+
+int vfio_dkms_group_init(void)
+{
+	int ret;
+
+	ida_init(&groups.ida);
+	mutex_init(&groups.lock);
+	INIT_LIST_HEAD(&groups.list);
+
+	groups.class = vfio_dkms_class_create("vfio-dkms");
+	if (IS_ERR(groups.class))
+		return PTR_ERR(groups.class);
+	groups.class->devnode = vfio_dkms_group_devnode;
+
+	ret = alloc_chrdev_region(&groups.devt, 0, VFIO_DKMS_GROUP_MINORS,
+				  "vfio-dkms");
+	if (ret)
+		goto err_class;
+	return 0;
+
+err_class:
+	class_destroy(groups.class);
+	return ret;
+}
+
+void vfio_dkms_group_exit(void)
+{
+	WARN_ON(!list_empty(&groups.list));
+	unregister_chrdev_region(groups.devt, VFIO_DKMS_GROUP_MINORS);
+	class_destroy(groups.class);
+	ida_destroy(&groups.ida);
+	mutex_destroy(&groups.lock);
+}

@@ -1,0 +1,991 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio-dkms type1 IOMMU backend (VFIO_TYPE1_IOMMU / VFIO_TYPE1v2_IOMMU).
+ *
+ * One IOMMU paging domain per container, shared by every attached group.
+ * VFIO_IOMMU_MAP_DMA pins the user pages long-term, charges them to the
+ * mapping process's locked_vm (RLIMIT_MEMLOCK, unless CAP_IPC_LOCK) and maps
+ * each physically contiguous run with a single iommu_map() call.
+ * VFIO_IOMMU_UNMAP_DMA removes whole mappings; every page is unpinned and
+ * every charge given back on unmap and when the backend is released
+ * (container closed, process killed).
+ *
+ * Not implemented (the in-tree backend has them): dirty page tracking,
+ * VFIO_DMA_MAP_FLAG_VADDR / VFIO_DMA_UNMAP_FLAG_VADDR, mappings of
+ * VM_PFNMAP memory (e.g. another device's BAR), several domains per
+ * container for groups behind incompatible IOMMUs, and the emulated-IOMMU
+ * (mdev) pinning interface.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/iommu.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/rbtree.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "compat.h"
+#include "vfio_dkms_private.h"
+
+static bool allow_unsafe_interrupts;
+module_param(allow_unsafe_interrupts, bool, 0644);
+MODULE_PARM_DESC(allow_unsafe_interrupts,
+		 "Allow groups whose MSIs are not isolated (no interrupt remapping); unsafe");
+
+static unsigned int dma_entry_limit __read_mostly = U16_MAX;
+module_param(dma_entry_limit, uint, 0644);
+MODULE_PARM_DESC(dma_entry_limit,
+		 "Maximum number of DMA mappings per container (default 65535)");
+
+/**
+ * struct vfio_dkms_iommu - the type1 state of one container
+ * @lock: protects every field below
+ * @domain: the paging domain shared by all groups; NULL without groups
+ * @group_list: attached IOMMU groups (struct vfio_dkms_iommu_group)
+ * @iova_list: usable IOVA ranges: the domain aperture minus the reserved
+ *	regions of every group (struct vfio_dkms_iova)
+ * @dma_list: mappings (struct vfio_dkms_dma) ordered by IOVA
+ * @dma_avail: how many more mappings may be created
+ * @pgsize_bitmap: IOMMU page sizes, the smallest raised to PAGE_SIZE
+ * @v2: VFIO_TYPE1v2_IOMMU semantics (no partial unmaps)
+ * @cache: the domain enforces cache coherency; map with IOMMU_CACHE
+ */
+struct vfio_dkms_iommu {
+	struct mutex lock;
+	struct iommu_domain *domain;
+	struct list_head group_list;
+	struct list_head iova_list;
+	struct rb_root dma_list;
+	unsigned int dma_avail;
+	unsigned long pgsize_bitmap;
+	bool v2;
+	bool cache;
+};
+
+struct vfio_dkms_iommu_group {
+	struct list_head next;
+	struct iommu_group *iommu_group;
+};
+
+struct vfio_dkms_iova {
+	struct list_head list;
+	dma_addr_t start;
+	dma_addr_t end;		/* inclusive */
+};
+
+/**
+ * struct vfio_dkms_dma - one VFIO_IOMMU_MAP_DMA mapping
+ * @node: entry in the container's dma_list
+ * @iova: first IOVA
+ * @vaddr: user address it maps
+ * @size: bytes mapped so far (grows while the mapping is being built)
+ * @prot: IOMMU_READ / IOMMU_WRITE
+ * @lock_cap: the mapper had CAP_IPC_LOCK, no RLIMIT_MEMLOCK check
+ * @locked: pages charged to @mm's locked_vm
+ * @task: the mapping process (group leader), for the accounting
+ * @mm: its mm, grabbed: charges go back to it even from another context
+ */
+struct vfio_dkms_dma {
+	struct rb_node node;
+	dma_addr_t iova;
+	unsigned long vaddr;
+	size_t size;
+	int prot;
+	bool lock_cap;
+	unsigned long locked;
+	struct task_struct *task;
+	struct mm_struct *mm;
+};
+
+/* --- the mapping tree -------------------------------------------------- */
+
+/* Any mapping overlapping [start, start + size). */
+static struct vfio_dkms_dma *vfio_dkms_find_dma(struct vfio_dkms_iommu *iommu,
+						dma_addr_t start, size_t size)
+{
+	struct rb_node *node = iommu->dma_list.rb_node;
+
+	while (node) {
+		struct vfio_dkms_dma *dma =
+			rb_entry(node, struct vfio_dkms_dma, node);
+
+		if (start + size <= dma->iova)
+			node = node->rb_left;
+		else if (start >= dma->iova + dma->size)
+			node = node->rb_right;
+		else
+			return dma;
+	}
+	return NULL;
+}
+
+/* The lowest mapping overlapping [start, start + size). */
+static struct rb_node *vfio_dkms_find_dma_first(struct vfio_dkms_iommu *iommu,
+						dma_addr_t start, u64 size)
+{
+	struct rb_node *res = NULL, *node = iommu->dma_list.rb_node;
+	struct vfio_dkms_dma *dma_res = NULL;
+
+	while (node) {
+		struct vfio_dkms_dma *dma =
+			rb_entry(node, struct vfio_dkms_dma, node);
+
+		if (start < dma->iova + dma->size) {
+			res = node;
+			dma_res = dma;
+			if (start >= dma->iova)
+				break;
+			node = node->rb_left;
+		} else {
+			node = node->rb_right;
+		}
+	}
+	if (res && size && dma_res->iova >= start + size)
+		res = NULL;
+	return res;
+}
+
+static void vfio_dkms_link_dma(struct vfio_dkms_iommu *iommu,
+			       struct vfio_dkms_dma *new)
+{
+	struct rb_node **link = &iommu->dma_list.rb_node, *parent = NULL;
+
+	while (*link) {
+		struct vfio_dkms_dma *dma;
+
+		parent = *link;
+		dma = rb_entry(parent, struct vfio_dkms_dma, node);
+		if (new->iova + new->size <= dma->iova)
+			link = &(*link)->rb_left;
+		else
+			link = &(*link)->rb_right;
+	}
+	rb_link_node(&new->node, parent, link);
+	rb_insert_color(&new->node, &iommu->dma_list);
+}
+
+/* --- locked memory accounting ------------------------------------------ */
+
+/*
+ * Charge (@npage > 0) or give back (@npage < 0) pages of @dma's locked_vm.
+ * A process that has exited has no mm to give back to: nothing to do.
+ */
+static int vfio_dkms_lock_acct(struct vfio_dkms_dma *dma, long npage)
+{
+	struct mm_struct *mm = dma->mm;
+	int ret;
+
+	if (!npage)
+		return 0;
+	if (!mmget_not_zero(mm))
+		return npage > 0 ? -ESRCH : 0;
+
+	if (npage > 0) {
+		ret = mmap_write_lock_killable(mm);
+		if (ret)
+			goto out_mmput;
+	} else {
+		mmap_write_lock(mm);
+	}
+	ret = __account_locked_vm(mm, abs(npage), npage > 0, dma->task,
+				  dma->lock_cap);
+	mmap_write_unlock(mm);
+	if (!ret)
+		dma->locked += npage;
+out_mmput:
+	mmput(mm);
+	return ret;
+}
+
+/* --- map / unmap ------------------------------------------------------- */
+
+/* Unmap everything mapped for @dma and unpin the pages behind it. */
+static void vfio_dkms_unmap_unpin(struct vfio_dkms_iommu *iommu,
+				  struct vfio_dkms_dma *dma)
+{
+	struct iommu_domain *domain = iommu->domain;
+	dma_addr_t iova = dma->iova, end = dma->iova + dma->size;
+	bool dirty = dma->prot & IOMMU_WRITE;
+
+	while (domain && iova < end) {
+		phys_addr_t phys = iommu_iova_to_phys(domain, iova);
+		size_t len, unmapped;
+
+		if (WARN_ON_ONCE(!phys)) {
+			iova += PAGE_SIZE;
+			continue;
+		}
+		/* Find the physically contiguous run starting here. */
+		for (len = PAGE_SIZE; iova + len < end; len += PAGE_SIZE)
+			if (iommu_iova_to_phys(domain, iova + len) != phys + len)
+				break;
+
+		unmapped = iommu_unmap(domain, iova, len);
+		if (WARN_ON_ONCE(!unmapped))
+			break;
+		/* iommu_unmap() has flushed the IOTLB: the pages are free. */
+		unpin_user_page_range_dirty_lock(pfn_to_page(PHYS_PFN(phys)),
+						 unmapped >> PAGE_SHIFT, dirty);
+		iova += unmapped;
+		cond_resched();
+	}
+	dma->size = 0;
+}
+
+static void vfio_dkms_remove_dma(struct vfio_dkms_iommu *iommu,
+				 struct vfio_dkms_dma *dma)
+{
+	vfio_dkms_unmap_unpin(iommu, dma);
+	vfio_dkms_lock_acct(dma, -(long)dma->locked);
+	rb_erase(&dma->node, &iommu->dma_list);
+	put_task_struct(dma->task);
+	mmdrop(dma->mm);
+	kfree(dma);
+	iommu->dma_avail++;
+}
+
+static void vfio_dkms_remove_all_dma(struct vfio_dkms_iommu *iommu)
+{
+	struct rb_node *node;
+
+	while ((node = rb_first(&iommu->dma_list)))
+		vfio_dkms_remove_dma(iommu,
+				     rb_entry(node, struct vfio_dkms_dma, node));
+}
+
+/* Map one pinned, physically contiguous run; it becomes part of @dma. */
+static int vfio_dkms_map_run(struct vfio_dkms_iommu *iommu,
+			     struct vfio_dkms_dma *dma, unsigned long pfn,
+			     unsigned long npage)
+{
+	int prot = dma->prot | (iommu->cache ? IOMMU_CACHE : 0);
+	int ret;
+
+	ret = vfio_dkms_iommu_map(iommu->domain, dma->iova + dma->size,
+				  PFN_PHYS(pfn), npage << PAGE_SHIFT, prot);
+	if (ret)
+		return ret;
+	dma->size += npage << PAGE_SHIFT;
+	return 0;
+}
+
+/*
+ * Pin and map @size bytes of @dma.  On failure whatever was mapped is still
+ * recorded in @dma (size, locked) for the caller to remove.
+ */
+static int vfio_dkms_pin_map_dma(struct vfio_dkms_iommu *iommu,
+				 struct vfio_dkms_dma *dma, size_t size)
+{
+	unsigned long npage = size >> PAGE_SHIFT, done = 0;
+	unsigned long run_pfn = 0, run_npage = 0;
+	unsigned int gup_flags = FOLL_LONGTERM;
+	const unsigned long batch_max = PAGE_SIZE / sizeof(struct page *);
+	struct page **pages;
+	int ret = 0;
+
+	if (dma->prot & IOMMU_WRITE)
+		gup_flags |= FOLL_WRITE;
+
+	pages = (struct page **)__get_free_page(GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+
+	while (done < npage) {
+		unsigned long batch = min(npage - done, batch_max);
+		long pinned, i;
+
+		/* Charge first: over the limit, nothing gets pinned. */
+		ret = vfio_dkms_lock_acct(dma, batch);
+		if (ret) {
+			if (ret == -ENOMEM)
+				pr_warn_ratelimited("%s: RLIMIT_MEMLOCK (%lu) exceeded\n",
+						    __func__,
+						    rlimit(RLIMIT_MEMLOCK));
+			break;
+		}
+
+		mmap_read_lock(current->mm);
+		pinned = vfio_dkms_pin_user_pages(dma->vaddr +
+						  (done << PAGE_SHIFT),
+						  batch, gup_flags, pages);
+		mmap_read_unlock(current->mm);
+		if (pinned <= 0) {
+			vfio_dkms_lock_acct(dma, -(long)batch);
+			ret = pinned ? pinned : -EFAULT;
+			break;
+		}
+		if (pinned < batch)
+			vfio_dkms_lock_acct(dma, -(long)(batch - pinned));
+
+		for (i = 0; i < pinned; i++) {
+			unsigned long pfn = page_to_pfn(pages[i]);
+
+			if (run_npage && pfn == run_pfn + run_npage) {
+				run_npage++;
+				continue;
+			}
+			if (run_npage) {
+				ret = vfio_dkms_map_run(iommu, dma, run_pfn,
+							run_npage);
+				if (ret) {
+					unpin_user_pages(pages + i, pinned - i);
+					goto out_unpin_run;
+				}
+			}
+			run_pfn = pfn;
+			run_npage = 1;
+		}
+		done += pinned;
+		cond_resched();
+	}
+
+	if (!ret && run_npage) {
+		ret = vfio_dkms_map_run(iommu, dma, run_pfn, run_npage);
+		if (!ret)
+			run_npage = 0;
+	}
+
+out_unpin_run:
+	/* Pages pinned but not mapped; their charge stays in dma->locked. */
+	if (ret && run_npage)
+		unpin_user_page_range_dirty_lock(pfn_to_page(run_pfn), run_npage,
+						 false);
+	free_page((unsigned long)pages);
+	return ret;
+}
+
+static bool vfio_dkms_iova_valid(struct vfio_dkms_iommu *iommu,
+				 dma_addr_t start, dma_addr_t end)
+{
+	struct vfio_dkms_iova *node;
+
+	list_for_each_entry(node, &iommu->iova_list, list)
+		if (start >= node->start && end <= node->end)
+			return true;
+	return false;
+}
+
+static int vfio_dkms_dma_do_map(struct vfio_dkms_iommu *iommu,
+				struct vfio_iommu_type1_dma_map *map)
+{
+	dma_addr_t iova = map->iova;
+	unsigned long vaddr = map->vaddr;
+	size_t size = map->size, pgsize;
+	struct vfio_dkms_dma *dma;
+	int ret = 0, prot = 0;
+
+	/* None of the __u64 fields may be truncated. */
+	if (map->size != size || map->vaddr != vaddr || map->iova != iova)
+		return -EINVAL;
+
+	if (map->flags & VFIO_DMA_MAP_FLAG_WRITE)
+		prot |= IOMMU_WRITE;
+	if (map->flags & VFIO_DMA_MAP_FLAG_READ)
+		prot |= IOMMU_READ;
+	if (!prot)
+		return -EINVAL;
+
+	mutex_lock(&iommu->lock);
+
+	pgsize = (size_t)1 << __ffs(iommu->pgsize_bitmap);
+	if (!size || (size | iova | vaddr) & (pgsize - 1)) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+
+	/* No wrap-around of the IOVA or the user address. */
+	if (iova + size - 1 < iova || vaddr + size - 1 < vaddr) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+
+	if (vfio_dkms_find_dma(iommu, iova, size)) {
+		ret = -EEXIST;
+		goto out_unlock;
+	}
+
+	if (!iommu->dma_avail) {
+		ret = -ENOSPC;
+		goto out_unlock;
+	}
+
+	if (!vfio_dkms_iova_valid(iommu, iova, iova + size - 1)) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+
+	dma = kzalloc(sizeof(*dma), GFP_KERNEL_ACCOUNT);
+	if (!dma) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+
+	iommu->dma_avail--;
+	dma->iova = iova;
+	dma->vaddr = vaddr;
+	dma->prot = prot;
+	dma->lock_cap = capable(CAP_IPC_LOCK);
+	get_task_struct(current->group_leader);
+	dma->task = current->group_leader;
+	mmgrab(current->mm);
+	dma->mm = current->mm;
+
+	/* Linked with size 0; grows as runs get mapped. */
+	vfio_dkms_link_dma(iommu, dma);
+
+	ret = vfio_dkms_pin_map_dma(iommu, dma, size);
+	if (ret)
+		vfio_dkms_remove_dma(iommu, dma);
+
+out_unlock:
+	mutex_unlock(&iommu->lock);
+	return ret;
+}
+
+static int vfio_dkms_dma_do_unmap(struct vfio_dkms_iommu *iommu,
+				  struct vfio_iommu_type1_dma_unmap *unmap)
+{
+	bool unmap_all = unmap->flags & VFIO_DMA_UNMAP_FLAG_ALL;
+	dma_addr_t iova = unmap->iova;
+	u64 size = unmap->size, unmapped = 0;
+	struct vfio_dkms_dma *dma;
+	struct rb_node *n;
+	size_t pgsize;
+	int ret = -EINVAL;
+
+	mutex_lock(&iommu->lock);
+
+	pgsize = (size_t)1 << __ffs(iommu->pgsize_bitmap);
+
+	if (unmap_all) {
+		if (iova || size)
+			goto out_unlock;
+		size = U64_MAX;
+	} else if (!size || size & (pgsize - 1) ||
+		   iova + size - 1 < iova || size > SIZE_MAX) {
+		goto out_unlock;
+	}
+
+	if (iova & (pgsize - 1))
+		goto out_unlock;
+
+	/*
+	 * v2 never splits a mapping: the range may not start or end inside
+	 * one.  v1 removes every mapping that starts inside the range.
+	 */
+	if (iommu->v2 && !unmap_all) {
+		dma = vfio_dkms_find_dma(iommu, iova, 1);
+		if (dma && dma->iova != iova)
+			goto out_unlock;
+
+		dma = vfio_dkms_find_dma(iommu, iova + size - 1, 0);
+		if (dma && dma->iova + dma->size != iova + size)
+			goto out_unlock;
+	}
+
+	ret = 0;
+	n = vfio_dkms_find_dma_first(iommu, iova, size);
+	while (n) {
+		dma = rb_entry(n, struct vfio_dkms_dma, node);
+		if (dma->iova >= iova + size)
+			break;
+		if (!iommu->v2 && iova > dma->iova)
+			break;
+
+		unmapped += dma->size;
+		n = rb_next(n);
+		vfio_dkms_remove_dma(iommu, dma);
+	}
+
+out_unlock:
+	mutex_unlock(&iommu->lock);
+	unmap->size = unmapped;
+	return ret;
+}
+
+/* --- IOVA ranges -------------------------------------------------------- */
+
+static void vfio_dkms_iova_free(struct list_head *list)
+{
+	struct vfio_dkms_iova *n, *next;
+
+	list_for_each_entry_safe(n, next, list, list) {
+		list_del(&n->list);
+		kfree(n);
+	}
+}
+
+static int vfio_dkms_iova_insert(struct list_head *before, dma_addr_t start,
+				 dma_addr_t end)
+{
+	struct vfio_dkms_iova *n = kmalloc(sizeof(*n), GFP_KERNEL);
+
+	if (!n)
+		return -ENOMEM;
+	n->start = start;
+	n->end = end;
+	list_add_tail(&n->list, before);
+	return 0;
+}
+
+/* Cut the reserved regions of @iommu_group out of @iovas. */
+static int vfio_dkms_iova_exclude_group(struct list_head *iovas,
+					struct iommu_group *iommu_group)
+{
+	struct iommu_resv_region *resv, *rnext;
+	struct vfio_dkms_iova *n, *next;
+	LIST_HEAD(resv_regions);
+	int ret;
+
+	ret = iommu_get_group_resv_regions(iommu_group, &resv_regions);
+	if (ret)
+		goto out_free;
+
+	list_for_each_entry(resv, &resv_regions, list) {
+		dma_addr_t start = resv->start;
+		dma_addr_t end = resv->start + resv->length - 1;
+
+		/* Relaxable direct mappings may be overridden by the user. */
+		if (resv->type == IOMMU_RESV_DIRECT_RELAXABLE)
+			continue;
+
+		list_for_each_entry_safe(n, next, iovas, list) {
+			if (start > n->end || end < n->start)
+				continue;
+			if (start > n->start) {
+				ret = vfio_dkms_iova_insert(&n->list, n->start,
+							    start - 1);
+				if (ret)
+					goto out_free;
+			}
+			if (end < n->end) {
+				ret = vfio_dkms_iova_insert(&n->list, end + 1,
+							    n->end);
+				if (ret)
+					goto out_free;
+			}
+			list_del(&n->list);
+			kfree(n);
+		}
+	}
+
+	if (list_empty(iovas))
+		ret = -EINVAL;
+out_free:
+	list_for_each_entry_safe(resv, rnext, &resv_regions, list)
+		kfree(resv);
+	return ret;
+}
+
+/*
+ * Build the usable IOVA list for @domain and every group on the list plus
+ * @extra (may be NULL).
+ */
+static int vfio_dkms_iova_build(struct vfio_dkms_iommu *iommu,
+				struct iommu_domain *domain,
+				struct iommu_group *extra,
+				struct list_head *iovas)
+{
+	struct iommu_domain_geometry *geo = &domain->geometry;
+	struct vfio_dkms_iommu_group *g;
+	int ret;
+
+	ret = vfio_dkms_iova_insert(iovas, geo->aperture_start,
+				    geo->aperture_end);
+	if (ret)
+		return ret;
+
+	list_for_each_entry(g, &iommu->group_list, next) {
+		ret = vfio_dkms_iova_exclude_group(iovas, g->iommu_group);
+		if (ret)
+			goto err_free;
+	}
+	if (extra) {
+		ret = vfio_dkms_iova_exclude_group(iovas, extra);
+		if (ret)
+			goto err_free;
+	}
+	return 0;
+
+err_free:
+	vfio_dkms_iova_free(iovas);
+	return ret;
+}
+
+/* --- groups ------------------------------------------------------------- */
+
+static int vfio_dkms_first_dev(struct device *dev, void *data)
+{
+	*(struct device **)data = dev;
+	return 1;
+}
+
+static struct iommu_domain *vfio_dkms_domain_new(struct vfio_dkms_iommu *iommu,
+						 struct iommu_group *iommu_group)
+{
+	struct iommu_domain *domain;
+	struct device *dev = NULL;
+
+	iommu_group_for_each_dev(iommu_group, &dev, vfio_dkms_first_dev);
+	if (!dev)
+		return ERR_PTR(-ENODEV);
+
+	domain = vfio_dkms_domain_alloc(dev);
+	if (IS_ERR(domain))
+		return domain;
+
+	iommu->pgsize_bitmap = domain->pgsize_bitmap;
+	if (iommu->pgsize_bitmap & ~PAGE_MASK) {
+		iommu->pgsize_bitmap &= PAGE_MASK;
+		iommu->pgsize_bitmap |= PAGE_SIZE;
+	}
+	iommu->cache = domain->ops->enforce_cache_coherency &&
+		       domain->ops->enforce_cache_coherency(domain);
+	return domain;
+}
+
+/**
+ * vfio_dkms_type1_attach_group() - give a group's devices the container's
+ *	DMA mappings
+ * @iommu: the backend
+ * @iommu_group: a group whose DMA ownership the caller has claimed
+ *
+ * Return: 0; -EPERM when MSIs of the group are not isolated (unless
+ * allow_unsafe_interrupts); -EINVAL when the group's reserved regions
+ * conflict with existing mappings; another errno from the IOMMU layer.
+ */
+int vfio_dkms_type1_attach_group(struct vfio_dkms_iommu *iommu,
+				 struct iommu_group *iommu_group)
+{
+	struct vfio_dkms_iommu_group *g;
+	struct iommu_domain *domain;
+	LIST_HEAD(iovas);
+	struct rb_node *node;
+	int ret;
+
+	g = kzalloc(sizeof(*g), GFP_KERNEL);
+	if (!g)
+		return -ENOMEM;
+	g->iommu_group = iommu_group;
+
+	mutex_lock(&iommu->lock);
+
+	if (!vfio_dkms_group_has_isolated_msi(iommu_group) &&
+	    !allow_unsafe_interrupts) {
+		pr_warn("no interrupt remapping support; use allow_unsafe_interrupts to override (unsafe)\n");
+		ret = -EPERM;
+		goto err_unlock;
+	}
+
+	domain = iommu->domain;
+	if (!domain) {
+		domain = vfio_dkms_domain_new(iommu, iommu_group);
+		if (IS_ERR(domain)) {
+			ret = PTR_ERR(domain);
+			goto err_unlock;
+		}
+	}
+
+	ret = vfio_dkms_iova_build(iommu, domain, iommu_group, &iovas);
+	if (ret)
+		goto err_free_domain;
+
+	/* Existing mappings must stay usable with the new reserved regions. */
+	for (node = rb_first(&iommu->dma_list); node; node = rb_next(node)) {
+		struct vfio_dkms_dma *dma =
+			rb_entry(node, struct vfio_dkms_dma, node);
+		struct vfio_dkms_iova *r;
+		bool ok = false;
+
+		list_for_each_entry(r, &iovas, list)
+			if (dma->iova >= r->start &&
+			    dma->iova + dma->size - 1 <= r->end)
+				ok = true;
+		if (!ok) {
+			ret = -EINVAL;
+			goto err_free_iovas;
+		}
+	}
+
+	ret = iommu_attach_group(domain, iommu_group);
+	if (ret)
+		goto err_free_iovas;
+
+	iommu->domain = domain;
+	vfio_dkms_iova_free(&iommu->iova_list);
+	list_splice_tail(&iovas, &iommu->iova_list);
+	list_add_tail(&g->next, &iommu->group_list);
+	mutex_unlock(&iommu->lock);
+	return 0;
+
+err_free_iovas:
+	vfio_dkms_iova_free(&iovas);
+err_free_domain:
+	if (!iommu->domain)
+		iommu_domain_free(domain);
+err_unlock:
+	mutex_unlock(&iommu->lock);
+	kfree(g);
+	return ret;
+}
+
+/**
+ * vfio_dkms_type1_detach_group() - take a group off the container's domain
+ * @iommu: the backend
+ * @iommu_group: an attached group
+ *
+ * When the last group leaves, every mapping is removed and the domain freed.
+ */
+void vfio_dkms_type1_detach_group(struct vfio_dkms_iommu *iommu,
+				  struct iommu_group *iommu_group)
+{
+	struct vfio_dkms_iommu_group *g, *found = NULL;
+	LIST_HEAD(iovas);
+
+	mutex_lock(&iommu->lock);
+	list_for_each_entry(g, &iommu->group_list, next) {
+		if (g->iommu_group == iommu_group) {
+			found = g;
+			break;
+		}
+	}
+	if (WARN_ON(!found))
+		goto out_unlock;
+
+	list_del(&found->next);
+	kfree(found);
+
+	if (list_empty(&iommu->group_list)) {
+		/* Unmap while the domain can still translate the IOVAs. */
+		vfio_dkms_remove_all_dma(iommu);
+		iommu_detach_group(iommu->domain, iommu_group);
+		iommu_domain_free(iommu->domain);
+		iommu->domain = NULL;
+		vfio_dkms_iova_free(&iommu->iova_list);
+		goto out_unlock;
+	}
+
+	iommu_detach_group(iommu->domain, iommu_group);
+	/* Fewer reserved regions now; keep the old list if this fails. */
+	if (!vfio_dkms_iova_build(iommu, iommu->domain, NULL, &iovas)) {
+		vfio_dkms_iova_free(&iommu->iova_list);
+		list_splice_tail(&iovas, &iommu->iova_list);
+	}
+out_unlock:
+	mutex_unlock(&iommu->lock);
+}
+
+/* --- backend ------------------------------------------------------------ */
+
+struct vfio_dkms_iommu *vfio_dkms_type1_open(unsigned long arg)
+{
+	struct vfio_dkms_iommu *iommu;
+
+	if (arg != VFIO_TYPE1_IOMMU && arg != VFIO_TYPE1v2_IOMMU)
+		return ERR_PTR(-EINVAL);
+
+	iommu = kzalloc(sizeof(*iommu), GFP_KERNEL_ACCOUNT);
+	if (!iommu)
+		return ERR_PTR(-ENOMEM);
+
+	mutex_init(&iommu->lock);
+	INIT_LIST_HEAD(&iommu->group_list);
+	INIT_LIST_HEAD(&iommu->iova_list);
+	iommu->dma_list = RB_ROOT;
+	iommu->dma_avail = dma_entry_limit;
+	iommu->pgsize_bitmap = PAGE_MASK;
+	iommu->v2 = arg == VFIO_TYPE1v2_IOMMU;
+	return iommu;
+}
+
+void vfio_dkms_type1_release(struct vfio_dkms_iommu *iommu)
+{
+	/* Groups detach before the backend goes; this is only a safety net. */
+	WARN_ON(!list_empty(&iommu->group_list));
+	mutex_lock(&iommu->lock);
+	vfio_dkms_remove_all_dma(iommu);
+	vfio_dkms_iova_free(&iommu->iova_list);
+	mutex_unlock(&iommu->lock);
+	mutex_destroy(&iommu->lock);
+	kfree(iommu);
+}
+
+long vfio_dkms_type1_check_extension(struct vfio_dkms_iommu *iommu,
+				     unsigned long arg)
+{
+	long ret;
+
+	switch (arg) {
+	case VFIO_TYPE1_IOMMU:
+	case VFIO_TYPE1v2_IOMMU:
+	case VFIO_UNMAP_ALL:
+		return 1;
+	case VFIO_DMA_CC_IOMMU:
+		if (!iommu)
+			return 0;
+		mutex_lock(&iommu->lock);
+		ret = iommu->domain && iommu->cache;
+		mutex_unlock(&iommu->lock);
+		return ret;
+	default:
+		return 0;
+	}
+}
+
+/* --- ioctls ------------------------------------------------------------- */
+
+static int vfio_dkms_iova_build_caps(struct vfio_dkms_iommu *iommu,
+				     struct vfio_dkms_info_cap *caps)
+{
+	struct vfio_iommu_type1_info_cap_iova_range *cap;
+	struct vfio_info_cap_header *header;
+	struct vfio_dkms_iova *n;
+	u32 nr = 0, i = 0;
+	size_t size;
+
+	list_for_each_entry(n, &iommu->iova_list, list)
+		nr++;
+	if (!nr)
+		return 0;
+
+	size = struct_size(cap, iova_ranges, nr);
+	header = vfio_dkms_info_cap_add(caps, size,
+					VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 1);
+	if (IS_ERR(header))
+		return PTR_ERR(header);
+
+	cap = container_of(header, struct vfio_iommu_type1_info_cap_iova_range,
+			   header);
+	cap->nr_iovas = nr;
+	list_for_each_entry(n, &iommu->iova_list, list) {
+		cap->iova_ranges[i].start = n->start;
+		cap->iova_ranges[i].end = n->end;
+		i++;
+	}
+	return 0;
+}
+
+static int vfio_dkms_dma_avail_build_caps(struct vfio_dkms_iommu *iommu,
+					  struct vfio_dkms_info_cap *caps)
+{
+	struct vfio_iommu_type1_info_dma_avail cap = {
+		.header.id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL,
+		.header.version = 1,
+		.avail = iommu->dma_avail,
+	};
+
+	return vfio_dkms_info_add_capability(caps, &cap.header, sizeof(cap));
+}
+
+static long vfio_dkms_ioctl_get_info(struct vfio_dkms_iommu *iommu,
+				     void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_iommu_type1_info,
+					  iova_pgsizes);
+	unsigned long capsz = offsetofend(struct vfio_iommu_type1_info,
+					  cap_offset);
+	struct vfio_dkms_info_cap caps = { .buf = NULL, .size = 0 };
+	struct vfio_iommu_type1_info info;
+	int ret;
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+
+	if (info.argsz >= capsz) {
+		minsz = capsz;
+		info.cap_offset = 0;
+	}
+
+	mutex_lock(&iommu->lock);
+	info.flags = VFIO_IOMMU_INFO_PGSIZES;
+	info.iova_pgsizes = iommu->pgsize_bitmap;
+	ret = vfio_dkms_dma_avail_build_caps(iommu, &caps);
+	if (!ret)
+		ret = vfio_dkms_iova_build_caps(iommu, &caps);
+	mutex_unlock(&iommu->lock);
+	if (ret)
+		goto out_free;
+
+	if (caps.size) {
+		info.flags |= VFIO_IOMMU_INFO_CAPS;
+		if (info.argsz < sizeof(info) + caps.size) {
+			/* Tell the user how much room the chain needs. */
+			info.argsz = sizeof(info) + caps.size;
+		} else {
+			vfio_dkms_info_cap_shift(&caps, sizeof(info));
+			if (copy_to_user(arg + sizeof(info), caps.buf,
+					 caps.size)) {
+				ret = -EFAULT;
+				goto out_free;
+			}
+			info.cap_offset = sizeof(info);
+		}
+	}
+
+	if (copy_to_user(arg, &info, minsz))
+		ret = -EFAULT;
+out_free:
+	kfree(caps.buf);
+	return ret;
+}
+
+static long vfio_dkms_ioctl_map_dma(struct vfio_dkms_iommu *iommu,
+				    void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
+	u32 mask = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	struct vfio_iommu_type1_dma_map map;
+
+	if (copy_from_user(&map, arg, minsz))
+		return -EFAULT;
+	if (map.argsz < minsz || map.flags & ~mask)
+		return -EINVAL;
+
+	return vfio_dkms_dma_do_map(iommu, &map);
+}
+
+static long vfio_dkms_ioctl_unmap_dma(struct vfio_dkms_iommu *iommu,
+				      void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_unmap,
+					  size);
+	struct vfio_iommu_type1_dma_unmap unmap;
+	int ret;
+
+	if (copy_from_user(&unmap, arg, minsz))
+		return -EFAULT;
+	if (unmap.argsz < minsz || unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
+		return -EINVAL;
+
+	ret = vfio_dkms_dma_do_unmap(iommu, &unmap);
+	if (ret)
+		return ret;
+
+	return copy_to_user(arg, &unmap, minsz) ? -EFAULT : 0;
+}
+
+long vfio_dkms_type1_ioctl(struct vfio_dkms_iommu *iommu, unsigned int cmd,
+			   unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case VFIO_CHECK_EXTENSION:
+		return vfio_dkms_type1_check_extension(iommu, arg);
+	case VFIO_IOMMU_GET_INFO:
+		return vfio_dkms_ioctl_get_info(iommu, uarg);
+	case VFIO_IOMMU_MAP_DMA:
+		return vfio_dkms_ioctl_map_dma(iommu, uarg);
+	case VFIO_IOMMU_UNMAP_DMA:
+		return vfio_dkms_ioctl_unmap_dma(iommu, uarg);
+	default:
+		return -ENOTTY;
+	}
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfio-dkms PCI bus driver internals.
+ */
+#ifndef VFIO_DKMS_PCI_PRIV_H
+#define VFIO_DKMS_PCI_PRIV_H
+
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/rwsem.h>
+
+#include "../vfio_dkms.h"
+
+/* Region index <-> file offset, as in-tree vfio-pci lays them out. */
+#define VFIO_DKMS_PCI_OFFSET_SHIFT	40
+#define VFIO_DKMS_PCI_OFFSET_TO_INDEX(off) ((off) >> VFIO_DKMS_PCI_OFFSET_SHIFT)
+#define VFIO_DKMS_PCI_INDEX_TO_OFFSET(index) \
+	((u64)(index) << VFIO_DKMS_PCI_OFFSET_SHIFT)
+#define VFIO_DKMS_PCI_OFFSET_MASK \
+	(((u64)1 << VFIO_DKMS_PCI_OFFSET_SHIFT) - 1)
+
+#define VFIO_DKMS_PCI_NO_BAR		0xff
+
+/**
+ * struct vfio_dkms_pci_device - per-device state of vfio-dkms-pci
+ * @vdev: core device, first member
+ * @pdev: the PCI device
+ * @barmap: iomaps of the BARs accessed so far (regions requested)
+ * @bar_mmap_supported: BAR may be mmap()ed (MMIO, page-aligned, >= a page)
+ * @pci_saved_state: config state at first open, restored at last close
+ * @reset_works: a function reset is available
+ * @msix_bar: BAR holding the MSI-X table, or VFIO_DKMS_PCI_NO_BAR
+ * @msix_offset: offset of the MSI-X table in @msix_bar
+ * @msix_size: size of the MSI-X table
+ * @config_lock: protects the virtual config registers below
+ * @vbar: virtual BAR registers (what the user wrote / sizing state)
+ * @bar_mask: writable address bits of each BAR register (0 if unused)
+ * @bar_flags: read-only type bits of each BAR register
+ * @vrom: virtual expansion ROM BAR register
+ * @rom_mask: writable bits of the ROM BAR register
+ * @virq_line: virtual interrupt line register
+ * @memory_lock: taken for write while the command register changes, for
+ *	read around BAR accesses that need memory decode
+ * @mem_enabled: memory decode is on (command register MEMORY bit)
+ */
+struct vfio_dkms_pci_device {
+	struct vfio_dkms_device vdev;
+	struct pci_dev *pdev;
+	void __iomem *barmap[PCI_STD_NUM_BARS];
+	bool bar_mmap_supported[PCI_STD_NUM_BARS];
+	struct pci_saved_state *pci_saved_state;
+	bool reset_works;
+	u8 msix_bar;
+	u32 msix_offset;
+	u32 msix_size;
+
+	struct mutex config_lock;
+	u32 vbar[PCI_STD_NUM_BARS];
+	u32 bar_mask[PCI_STD_NUM_BARS];
+	u32 bar_flags[PCI_STD_NUM_BARS];
+	u32 vrom;
+	u32 rom_mask;
+	u8 virq_line;
+
+	struct rw_semaphore memory_lock;
+	bool mem_enabled;
+};
+
+/* vfio_dkms_pci_rdwr.c */
+int vfio_dkms_pci_setup_barmap(struct vfio_dkms_pci_device *vdev, int bar);
+ssize_t vfio_dkms_pci_bar_rw(struct vfio_dkms_pci_device *vdev,
+			     char __user *buf, size_t count, loff_t *ppos,
+			     bool iswrite);
+
+/* vfio_dkms_pci_config.c */
+void vfio_dkms_pci_config_init(struct vfio_dkms_pci_device *vdev);
+ssize_t vfio_dkms_pci_config_rw(struct vfio_dkms_pci_device *vdev,
+				char __user *buf, size_t count, loff_t *ppos,
+				bool iswrite);
+
+#endif /* VFIO_DKMS_PCI_PRIV_H */

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfio-dkms: interface between the core module (vfio_dkms) and bus drivers
+ * such as vfio_dkms_pci.
+ *
+ * A bus driver embeds a struct vfio_dkms_device in its per-device state,
+ * initialises it with vfio_dkms_init_device() and registers it from probe.
+ * The core then exposes the device through the IOMMU group node
+ * /dev/vfio-dkms/<group> and forwards the device file operations to @ops.
+ */
+#ifndef VFIO_DKMS_H
+#define VFIO_DKMS_H
+
+#include <linux/completion.h>
+#include <linux/device.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/vfio.h>
+
+struct vfio_dkms_device;
+struct vfio_dkms_group;
+
+/**
+ * struct vfio_dkms_device_ops - what a bus driver implements
+ * @owner: module implementing the ops; pinned while a device fd is open
+ * @name: driver name, for messages
+ * @open_device: first device fd opened; enable the device
+ * @close_device: last device fd closed; quiesce and disable the device
+ * @read: read(2)/pread(2) on the device fd
+ * @write: write(2)/pwrite(2) on the device fd
+ * @ioctl: every ioctl on the device fd
+ * @mmap: mmap(2) on the device fd
+ */
+struct vfio_dkms_device_ops {
+	struct module *owner;
+	const char *name;
+	int (*open_device)(struct vfio_dkms_device *device);
+	void (*close_device)(struct vfio_dkms_device *device);
+	ssize_t (*read)(struct vfio_dkms_device *device, char __user *buf,
+			size_t count, loff_t *ppos);
+	ssize_t (*write)(struct vfio_dkms_device *device, const char __user *buf,
+			 size_t count, loff_t *ppos);
+	long (*ioctl)(struct vfio_dkms_device *device, unsigned int cmd,
+		      unsigned long arg);
+	int (*mmap)(struct vfio_dkms_device *device, struct vm_area_struct *vma);
+};
+
+/**
+ * struct vfio_dkms_device - a device exposed through a group
+ * @dev: the physical device
+ * @ops: bus driver operations
+ * @group: the group the device belongs to (set at registration)
+ * @group_next: entry on @group's device list, protected by the group lock
+ * @refcount: one for the registration plus one per open device fd
+ * @comp: completed when @refcount drops to zero
+ * @open_lock: serialises @open_count and the open/close_device callbacks
+ * @open_count: number of open device fds
+ */
+struct vfio_dkms_device {
+	struct device *dev;
+	const struct vfio_dkms_device_ops *ops;
+	struct vfio_dkms_group *group;
+	struct list_head group_next;
+	refcount_t refcount;
+	struct completion comp;
+	struct mutex open_lock;
+	unsigned int open_count;
+};
+
+void vfio_dkms_init_device(struct vfio_dkms_device *device, struct device *dev,
+			   const struct vfio_dkms_device_ops *ops);
+int vfio_dkms_register_device(struct vfio_dkms_device *device);
+void vfio_dkms_unregister_device(struct vfio_dkms_device *device);
+
+/* Capability chains for the *_INFO ioctls, laid out as in-tree VFIO does. */
+struct vfio_dkms_info_cap {
+	void *buf;
+	size_t size;
+};
+
+struct vfio_info_cap_header *
+vfio_dkms_info_cap_add(struct vfio_dkms_info_cap *caps, size_t size, u16 id,
+		       u16 version);
+int vfio_dkms_info_add_capability(struct vfio_dkms_info_cap *caps,
+				  struct vfio_info_cap_header *cap,
+				  size_t size);
+void vfio_dkms_info_cap_shift(struct vfio_dkms_info_cap *caps, size_t offset);
+
+#endif /* VFIO_DKMS_H */

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfio-dkms core internals shared by vfio_dkms_main.c, group.c, container.c
+ * and iommu_type1.c.  Not for bus drivers.
+ *
+ * Lock order (outer to inner):
+ *   vfio_dkms groups lock (group.c)
+ *     group->group_lock
+ *       device->open_lock
+ *       container->group_lock
+ *         iommu->lock (iommu_type1.c)
+ */
+#ifndef VFIO_DKMS_PRIVATE_H
+#define VFIO_DKMS_PRIVATE_H
+
+#include <linux/cdev.h>
+#include <linux/device.h>
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/rwsem.h>
+
+#include "vfio_dkms.h"
+
+struct iommu_group;
+struct vfio_dkms_iommu;
+
+/**
+ * struct vfio_dkms_group - one IOMMU group with at least one device bound
+ * @dev: class device behind /dev/vfio-dkms/<id>; its release frees the group
+ * @cdev: character device of the group node
+ * @iommu_group: the IOMMU group; NULL once the last device has left
+ * @group_next: entry on the global group list (group.c)
+ * @group_lock: protects every field below and @iommu_group
+ * @device_list: registered devices of this group
+ * @opened_file: the one open file of the group node, or NULL
+ * @container: the container the group is attached to, or NULL
+ * @container_users: 1 for the attachment plus one per open device fd
+ * @container_next: entry on @container's group list, protected by the
+ *	container's group_lock
+ */
+struct vfio_dkms_group {
+	struct device dev;
+	struct cdev cdev;
+	struct iommu_group *iommu_group;
+	struct list_head group_next;
+	struct mutex group_lock;
+	struct list_head device_list;
+	struct file *opened_file;
+	struct vfio_dkms_container *container;
+	unsigned int container_users;
+	struct list_head container_next;
+};
+
+/**
+ * struct vfio_dkms_container - what an open /dev/vfio-dkms/vfio refers to
+ * @kref: the container file and every attached group hold a reference
+ * @group_lock: protects @group_list and @iommu; taken for read by the IOMMU
+ *	ioctls, for write when groups or the IOMMU backend change
+ * @group_list: attached groups
+ * @iommu: type1 backend state, NULL until VFIO_SET_IOMMU
+ */
+struct vfio_dkms_container {
+	struct kref kref;
+	struct rw_semaphore group_lock;
+	struct list_head group_list;
+	struct vfio_dkms_iommu *iommu;
+};
+
+/* group.c */
+int vfio_dkms_group_init(void);
+void vfio_dkms_group_exit(void);
+int vfio_dkms_group_add_device(struct vfio_dkms_device *device,
+			       struct iommu_group *iommu_group);
+void vfio_dkms_group_remove_device(struct vfio_dkms_device *device);
+
+/* container.c */
+int vfio_dkms_container_init(void);
+void vfio_dkms_container_exit(void);
+struct vfio_dkms_container *vfio_dkms_container_from_file(struct file *file);
+int vfio_dkms_container_attach_group(struct vfio_dkms_container *container,
+				     struct vfio_dkms_group *group);
+void vfio_dkms_container_detach_group(struct vfio_dkms_group *group);
+bool vfio_dkms_container_has_iommu(struct vfio_dkms_container *container);
+
+/* vfio_dkms_main.c */
+struct file *vfio_dkms_device_open_file(struct vfio_dkms_device *device);
+void vfio_dkms_device_put(struct vfio_dkms_device *device);
+
+/* iommu_type1.c */
+long vfio_dkms_type1_check_extension(struct vfio_dkms_iommu *iommu,
+				     unsigned long arg);
+struct vfio_dkms_iommu *vfio_dkms_type1_open(unsigned long arg);
+void vfio_dkms_type1_release(struct vfio_dkms_iommu *iommu);
+int vfio_dkms_type1_attach_group(struct vfio_dkms_iommu *iommu,
+				 struct iommu_group *iommu_group);
+void vfio_dkms_type1_detach_group(struct vfio_dkms_iommu *iommu,
+				  struct iommu_group *iommu_group);
+long vfio_dkms_type1_ioctl(struct vfio_dkms_iommu *iommu, unsigned int cmd,
+			   unsigned long arg);
+
+#endif /* VFIO_DKMS_PRIVATE_H */
