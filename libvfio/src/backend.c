@@ -137,9 +137,21 @@ static int type1_group_attach(struct vfio_context *ctx, struct vfio_group *grp)
 				grp->path, blocker);
 		goto err_close;
 	}
+	/*
+	 * Since 5.19 the kernel reports a group viable until someone claims
+	 * its DMA ownership; a member bound to a kernel driver then makes
+	 * SET_CONTAINER fail with EBUSY.  Name the blocker either way.
+	 */
 	if (!(st.flags & VFIO_GROUP_FLAGS_CONTAINER_SET) &&
 	    ioctl(grp->fd, VFIO_GROUP_SET_CONTAINER, &ctx->container_fd)) {
-		ret = vfio__err_sys(errno, "VFIO_GROUP_SET_CONTAINER on %s", grp->path);
+		int e = errno;
+
+		if (e == EBUSY && vfio__group_blocker(grp->number, vfio__vfio_drivers, blocker,
+						      sizeof(blocker)) == 1)
+			ret = vfio__err(EBUSY, "VFIO_GROUP_SET_CONTAINER on %s: group not viable: %s",
+					grp->path, blocker);
+		else
+			ret = vfio__err_sys(e, "VFIO_GROUP_SET_CONTAINER on %s", grp->path);
 		goto err_close;
 	}
 	if (!ctx->iommu_set) {
