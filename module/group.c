@@ -86,8 +86,6 @@ static int vfio_dkms_group_ioctl_set_container(struct vfio_dkms_group *group,
 
 	if (get_user(fd, arg))
 		return -EFAULT;
-	if (fd < 0)
-		return -EINVAL;
 
 	file = fget(fd);
 	if (!file)
@@ -105,6 +103,7 @@ static int vfio_dkms_group_ioctl_set_container(struct vfio_dkms_group *group,
 
 	container = vfio_dkms_container_from_file(file);
 	if (!container) {
+		/* Not a container of ours (we have no iommufd). */
 		ret = -EBADFD;
 		goto out_unlock;
 	}

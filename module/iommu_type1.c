@@ -644,8 +644,6 @@ static struct iommu_domain *vfio_dkms_domain_new(struct vfio_dkms_iommu *iommu,
 		iommu->pgsize_bitmap &= PAGE_MASK;
 		iommu->pgsize_bitmap |= PAGE_SIZE;
 	}
-	iommu->cache = domain->ops->enforce_cache_coherency &&
-		       domain->ops->enforce_cache_coherency(domain);
 	return domain;
 }
 
@@ -716,6 +714,14 @@ int vfio_dkms_type1_attach_group(struct vfio_dkms_iommu *iommu,
 	if (ret)
 		goto err_free_iovas;
 
+	/*
+	 * Ask for enforced cache coherency only once a device is attached:
+	 * on an empty domain the IOMMU driver may promise it and then refuse
+	 * devices behind an IOMMU without snoop control.
+	 */
+	if (!iommu->domain)
+		iommu->cache = domain->ops->enforce_cache_coherency &&
+			       domain->ops->enforce_cache_coherency(domain);
 	iommu->domain = domain;
 	vfio_dkms_iova_free(&iommu->iova_list);
 	list_splice_tail(&iovas, &iommu->iova_list);
