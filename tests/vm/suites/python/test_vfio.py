@@ -295,6 +295,30 @@ def test_dma_round_trip(edu, dev):
         assert dst.read(0, n) == pattern
 
 
+def test_dma_round_trip_polled(dev):
+    """DMA without interrupts: start, then poll the command register."""
+    dev.set_bus_master(True)
+    dev.set_dma_mask(28)
+    bar = dev.region(0)
+
+    def dma(src, dst, count, to_ram):
+        bar.write32(0x80, src)
+        bar.write32(0x88, dst)
+        bar.write32(0x90, count)
+        bar.write32(0x98, 0x1 | (0x2 if to_ram else 0))
+        deadline = time.monotonic() + 5
+        while bar.read32(0x98) & 0x1:
+            assert time.monotonic() < deadline, "DMA did not complete"
+            time.sleep(0.01)
+
+    with dev.dma_alloc(4096) as src, dev.dma_alloc(4096) as dst:
+        pattern = os.urandom(4095)
+        src.write(0, pattern)
+        dma(src.iova, 0x40000, 4095, to_ram=False)
+        dma(0x40000, dst.iova, 4095, to_ram=True)
+        assert dst.read(0, 4095) == pattern
+
+
 def test_dma_map_user_memory(edu, dev):
     # An anonymous mmap: page aligned, exact.
     mm = mmap.mmap(-1, 8192)
@@ -549,29 +573,37 @@ def test_free_while_memoryview_held(dev):
 
 def test_close_while_map_held(backend, edu_addr):
     dev = vfio.open(edu_addr, backend=backend)
-    m = dev.region(0).map()
-    mv = memoryview(m)
-    with pytest.raises(BufferError):
+    mv = None
+    try:
+        m = dev.region(0).map()
+        mv = memoryview(m)
+        with pytest.raises(BufferError):
+            dev.close()
+        with pytest.raises(BufferError):
+            m.unmap()
+        assert int.from_bytes(mv[:4], "little") == EDU_ID
+        mv.release()
+        dev.close()                                 # now fine; the map goes with it
+        assert m.closed and dev.closed
+        with pytest.raises(ValueError):
+            m.read32(0)
+        with pytest.raises(ValueError):
+            memoryview(m)
+    finally:
+        if mv is not None:
+            mv.release()
         dev.close()
-    with pytest.raises(BufferError):
-        m.unmap()
-    assert int.from_bytes(mv[:4], "little") == EDU_ID
-    mv.release()
-    dev.close()                                     # now fine; the map goes with it
-    assert m.closed and dev.closed
-    with pytest.raises(ValueError):
-        m.read32(0)
-    with pytest.raises(ValueError):
-        memoryview(m)
 
 
 def test_close_invalidates_handles(backend, edu_addr):
     dev = vfio.open(edu_addr, backend=backend)
-    bar, cfg = dev.region(0), dev.config
-    m = bar.map()                                   # a map object, no memoryview
-    irq = dev.irq_enable("msi")[0]
-    buf = dev.dma_alloc(4096)
-    dev.close()
+    try:
+        bar, cfg = dev.region(0), dev.config
+        m = bar.map()                               # a map object, no memoryview
+        buf = dev.dma_alloc(4096)
+        irq = dev.irq_enable("msi")[0]
+    finally:
+        dev.close()
     dev.close()
     for call in (lambda: bar.read32(0), lambda: cfg.read16(0), lambda: m.read32(0),
                  lambda: irq.wait(0), lambda: irq.fileno(), lambda: buf.read32(0),
