@@ -121,6 +121,17 @@ static inline bool vfio_dkms_group_has_isolated_msi(struct iommu_group *group)
 #endif
 }
 
+/*
+ * VFIO_GROUP_SET_CONTAINER with an fd that is not a container: -EINVAL
+ * until 6.1, -EBADFD since the group code learned about iommufd in 6.2.
+ * Follow the in-tree framework of the same kernel.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define VFIO_DKMS_ERR_NOT_CONTAINER	(-EBADFD)
+#else
+#define VFIO_DKMS_ERR_NOT_CONTAINER	(-EINVAL)
+#endif
+
 /* eventfd_signal() lost its count argument in 6.8 (used by the IRQ code). */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
 #define vfio_dkms_eventfd_signal(ctx)	eventfd_signal(ctx)

@@ -104,7 +104,7 @@ static int vfio_dkms_group_ioctl_set_container(struct vfio_dkms_group *group,
 	container = vfio_dkms_container_from_file(file);
 	if (!container) {
 		/* Not a container of ours (we have no iommufd). */
-		ret = -EBADFD;
+		ret = VFIO_DKMS_ERR_NOT_CONTAINER;
 		goto out_unlock;
 	}
 	ret = vfio_dkms_container_attach_group(container, group);

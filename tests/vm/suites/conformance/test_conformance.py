@@ -22,6 +22,7 @@ import vfio_uapi as V
 EDU_ID = 0x010000ed
 PAGE = mmap.PAGESIZE
 MSI_BASE = 0xfee00000
+KERNEL = tuple(int(x) for x in os.uname().release.split("-")[0].split(".")[:2])
 
 
 class Session:
@@ -152,7 +153,9 @@ def test_device_fd_needs_iommu(backend, edu):
         assert eno(V.set_container, g, -1) == errno.EBADF
         null = os.open("/dev/null", os.O_RDWR)
         try:
-            assert eno(V.set_container, g, null) == errno.EBADFD
+            # In-tree: -EINVAL up to 6.1, -EBADFD since 6.2 (iommufd).
+            want = errno.EBADFD if KERNEL >= (6, 2) else errno.EINVAL
+            assert eno(V.set_container, g, null) == want
         finally:
             os.close(null)
         V.set_container(g, c)
@@ -231,8 +234,6 @@ def test_iommu_get_info(backend, edu):
         found = {cid: (ver, off) for cid, ver, off in V.caps(raw, info.cap_offset)}
         assert V.VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE in found
         assert V.VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL in found
-        for ver, off in found.values():
-            assert off % 8 == 0
         ranges = V.parse_iova_ranges(raw, found[V.VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE][1])
         assert ranges and ranges[0][0] == 0
         # The MSI window is reserved.
@@ -452,9 +453,15 @@ def test_edu_pread(backend, edu):
                 break
             time.sleep(0.001)
         assert s.bar32(0x08) == 120
-        # 8-byte access (edu takes them at >= 0x80).
-        s.bar64(0x80, 0x1122334455667788 & 0xfffffff)
-        assert s.bar64(0x80) == 0x1122334455667788 & 0xfffffff
+        # 8-byte access (edu takes them at >= 0x80).  In-tree vfio-pci before
+        # 6.10 splits them into two 4-byte accesses, and edu answers ~0 to a
+        # 4-byte read of the upper half: compare only the lower one there.
+        s.bar64(0x80, 0x0abcdef0)
+        val = s.bar64(0x80)
+        if KERNEL >= (6, 10):
+            assert val == 0x0abcdef0
+        else:
+            assert val & 0xffffffff == 0x0abcdef0
         # Outside the BAR, and unused BARs.
         assert eno(s.pread, 0, 1 << 20, 4) == errno.EINVAL
         assert eno(s.pread, 1, 0, 4) == errno.EINVAL
