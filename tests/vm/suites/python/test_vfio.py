@@ -671,5 +671,5 @@ def test_edu_example(backend):
                         "--backend", backend], capture_output=True, text=True, timeout=120)
     print(r.stdout, r.stderr)
     assert r.returncode == 0
-    assert "factorial 10!" in r.stdout and "round trip matches" in r.stdout
+    assert "factorial 10!, completion MSI" in r.stdout and "round trip matches" in r.stdout
     assert "0 failure(s)" in r.stdout
