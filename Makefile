@@ -36,6 +36,21 @@ deps:
 check: deps
 	tests/run-all
 
+# `make demo`: QEMU's edu device driven from Python (examples/edu.py) in a VM
+# booted on the newest installed stock kernel (plain -amd64 flavour: not
+# -rt, -cloud or debug builds), through our module
+# (vfio-dkms-pci).  DEMO_BACKEND=vfio runs it through the in-tree vfio-pci.
+DEMO_BACKEND ?= vfio-dkms
+demo: deps
+	$(MAKE) libvfio bindings/python
+	@k=$$(tests/vm/kernels | grep -E -- '-amd64$$' | grep -vE -- '-(rt|cloud)-amd64$$' | sort -V | tail -n 1); \
+	test -n "$$k" || { echo "demo: no stock test kernel installed (make deps)" >&2; exit 1; }; \
+	if [ "$(DEMO_BACKEND)" = vfio-dkms ]; then \
+		$(MAKE) -C module KVER=$$k KDIR=/lib/modules/$$k/build modules || exit 1; \
+	fi; \
+	echo "demo: booting $$k (QEMU q35 + intel-iommu + edu)"; \
+	tests/vm/run-vm --kernel $$k -- scripts/demo-guest $(DEMO_BACKEND)
+
 install: all
 	$(foreach c,$(filter-out module,$(COMPONENTS)),$(MAKE) -C $(c) install &&) true
 

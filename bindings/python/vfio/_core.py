@@ -30,6 +30,7 @@ BACKENDS = ("auto", "vfio-dkms", "vfio")
 IRQ_KINDS = ("intx", "msi", "msix")
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
+_IOVA_ANY = (1 << 64) - 1        # VFIO_IOVA_ANY
 _DIRECTIONS = {
     "bidirectional": _n.VFIO_DMA_BIDIRECTIONAL,
     "to_device": _n.VFIO_DMA_TO_DEVICE,
@@ -307,6 +308,7 @@ class Device:
         Raises:
             ValueError: index out of range or the device is closed.
         """
+        self._check_open()
         check_int(index, "region index", 0, self.regions - 1)
         r = self._regions.get(index)
         if r is None:
@@ -780,7 +782,7 @@ class DmaMapping:
             raise ValueError("operation on a closed context")
         try:
             dma = _n.dma_map_buffer(ctx._ctx, start, end - start,
-                                    _n.VFIO_IOVA_ANY if iova is None else iova, flags)
+                                    _IOVA_ANY if iova is None else iova, flags)
         except BaseException:
             view.release()
             raise
