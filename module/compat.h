@@ -104,7 +104,7 @@ static inline long vfio_dkms_pin_user_pages(unsigned long start,
  * capability test in 6.3.
  */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
-static int vfio_dkms_dev_intr_remap(struct device *dev, void *data)
+static inline int vfio_dkms_dev_intr_remap(struct device *dev, void *data)
 {
 	return !device_iommu_capable(dev, IOMMU_CAP_INTR_REMAP);
 }

@@ -119,8 +119,11 @@ BACKENDS = {
 
 def setup_backend(name):
     if name == "in-tree":
-        sh("modprobe", "vfio-pci")
-        sh("modprobe", "vfio_iommu_type1")
+        # The reference; a kernel without it cannot be compared against.
+        for mod in ("vfio-pci", "vfio_iommu_type1"):
+            r = sh("modprobe", mod, check=False)
+            if r.returncode:
+                pytest.skip("in-tree %s not loadable: %s" % (mod, r.stderr.strip()))
     else:
         load_dkms()
     return BACKENDS[name]

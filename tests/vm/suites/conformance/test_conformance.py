@@ -613,3 +613,116 @@ def test_non_viable_group(backend, ich9_split):
     finally:
         os.close(c)
         os.close(g)
+
+
+def test_large_map_dma(backend, edu):
+    """A multi-batch mapping (THP where available): DMA lands at the right
+    offset deep inside it."""
+    size = 8 << 20
+    with Session(backend, edu) as s:
+        mm, va = s.buffer(size)
+        if hasattr(mm, "madvise") and hasattr(mmap, "MADV_HUGEPAGE"):
+            mm.madvise(mmap.MADV_HUGEPAGE)
+        mm[:] = b"\0" * size
+        src, src_va = s.buffer(PAGE)
+        pattern = bytes((i * 13 + 1) & 0xff for i in range(DMA_LEN))
+        src[:DMA_LEN] = pattern
+        IOVA = 0x4000000
+        V.map_dma(s.container, va, IOVA, size)
+        V.map_dma(s.container, src_va, 0x3000000, PAGE, V.VFIO_DMA_MAP_FLAG_READ)
+        s.cfg16(4, s.cfg16(4) | 0x4)
+        off = (5 << 20) + 123 * PAGE
+        _dma(s, 0x3000000, EDU_BUF, DMA_LEN, to_ram=False)
+        _dma(s, EDU_BUF, IOVA + off, DMA_LEN, to_ram=True)
+        assert mm[off:off + DMA_LEN] == pattern
+        assert mm[off - PAGE:off] == b"\0" * PAGE
+        assert V.unmap_dma(s.container, 0, 0, V.VFIO_DMA_UNMAP_FLAG_ALL) == size + PAGE
+        s.cfg16(4, s.cfg16(4) & ~0x4)
+
+
+def test_type1_v1_unmap(backend, edu):
+    """VFIO_TYPE1_IOMMU (v1): unmapping removes whole mappings that start in
+    the range, a range starting inside a mapping removes nothing."""
+    with Session(backend, edu, set_iommu=False, device=False) as s:
+        V.ioctl(s.container, V.VFIO_SET_IOMMU, V.VFIO_TYPE1_IOMMU)
+        mm, va = s.buffer(8 * PAGE)
+        V.map_dma(s.container, va, 0x100000, 4 * PAGE)
+        V.map_dma(s.container, va + 4 * PAGE, 0x100000 + 4 * PAGE, 4 * PAGE)
+        assert V.unmap_dma(s.container, 0x100000 + PAGE, PAGE) == 0
+        assert V.unmap_dma(s.container, 0x100000, PAGE) == 4 * PAGE
+        assert V.unmap_dma(s.container, 0x100000 + 4 * PAGE, 8 * PAGE) == 4 * PAGE
+
+
+VFIO_REGION_INFO_CAP_MSIX_MAPPABLE = 3
+
+
+@pytest.fixture
+def nvme(backend, edu):
+    bdf = find_pci("0x1b36", "0x0010")
+    if not bdf:
+        pytest.skip("no nvme device")
+    old = bind(bdf, backend.driver)
+    backend.wait_node(group_of(bdf))
+    yield bdf
+    unbind(bdf, old)
+
+
+def test_two_groups_one_container(backend, edu, nvme):
+    """Two groups share one container (one IOMMU domain); one leaving does not
+    disturb the other's DMA."""
+    ngrp = group_of(nvme)
+    assert ngrp != edu.group
+    with Session(backend, edu, set_iommu=False, device=False) as s:
+        g2 = os.open(backend.group_path(ngrp), os.O_RDWR)
+        try:
+            V.set_container(g2, s.container)
+            V.ioctl(s.container, V.VFIO_SET_IOMMU, V.VFIO_TYPE1v2_IOMMU)
+            s.device = V.get_device_fd(s.group, edu.bdf)
+            d2 = V.get_device_fd(g2, nvme)
+            try:
+                info = V.DeviceInfo()
+                V.ioctl(d2, V.VFIO_DEVICE_GET_INFO, info)
+                assert info.flags & V.VFIO_DEVICE_FLAGS_PCI
+                r = V.IrqInfo(index=V.VFIO_PCI_MSIX_IRQ_INDEX)
+                V.ioctl(d2, V.VFIO_DEVICE_GET_IRQ_INFO, r)
+                assert r.count > 1
+                # PCIe: an error interrupt.
+                r = V.IrqInfo(index=V.VFIO_PCI_ERR_IRQ_INDEX)
+                V.ioctl(d2, V.VFIO_DEVICE_GET_IRQ_INFO, r)
+                assert r.count == 1
+                # The MSI-X BAR says its table may be mmap()ed.
+                msix_cap = 0
+                for i in range(6):
+                    ri = V.RegionInfo(index=i)
+                    V.ioctl(d2, V.VFIO_DEVICE_GET_REGION_INFO, ri)
+                    if not ri.flags & V.VFIO_REGION_INFO_FLAG_CAPS:
+                        continue
+                    assert ri.cap_offset == 0 and ri.argsz > ctypes.sizeof(V.RegionInfo)
+                    raw = (ctypes.c_char * ri.argsz)()
+                    full = V.RegionInfo.from_buffer(raw)
+                    full.argsz, full.index = ri.argsz, i
+                    V.ioctl(d2, V.VFIO_DEVICE_GET_REGION_INFO, raw)
+                    full = V.RegionInfo.from_buffer_copy(bytes(raw)[:ctypes.sizeof(V.RegionInfo)])
+                    ids = [cid for cid, ver, off in V.caps(bytes(raw), full.cap_offset)]
+                    assert VFIO_REGION_INFO_CAP_MSIX_MAPPABLE in ids
+                    msix_cap += 1
+                assert msix_cap == 1
+            finally:
+                os.close(d2)
+
+            src, src_va = s.buffer(PAGE)
+            dst, dst_va = s.buffer(PAGE)
+            src[:DMA_LEN] = b"\x5a" * DMA_LEN
+            V.map_dma(s.container, src_va, 0x1000000, PAGE, V.VFIO_DMA_MAP_FLAG_READ)
+            V.map_dma(s.container, dst_va, 0x2000000, PAGE)
+            # The other group leaves; edu keeps its mappings.
+            assert V.ioctl(g2, V.VFIO_GROUP_UNSET_CONTAINER) == 0
+            s.cfg16(4, s.cfg16(4) | 0x4)
+            _dma(s, 0x1000000, EDU_BUF, DMA_LEN, to_ram=False)
+            _dma(s, EDU_BUF, 0x2000000, DMA_LEN, to_ram=True)
+            assert dst[:DMA_LEN] == b"\x5a" * DMA_LEN
+            s.cfg16(4, s.cfg16(4) & ~0x4)
+            # And can come back to the same container.
+            V.set_container(g2, s.container)
+        finally:
+            os.close(g2)
