@@ -34,7 +34,7 @@ static int type1_ctx_open(struct vfio_context *ctx)
 			return vfio__err(ENODEV, "open %s: no such file (is the %s module loaded?)",
 					 path, ctx->ops->id == VFIO_BACKEND_VFIO ? "vfio" : "vfio_dkms");
 		if (e == EACCES || e == EPERM)
-			return vfio__err_sys(e, "open %s (are you root?)", path);
+			return vfio__err(e, "open %s: %s (are you root?)", path, strerror(e));
 		return vfio__err_sys(e, "open %s", path);
 	}
 	ver = ioctl(fd, VFIO_GET_API_VERSION);
@@ -121,7 +121,7 @@ static int type1_group_attach(struct vfio_context *ctx, struct vfio_group *grp)
 			return vfio__err(EBUSY, "open %s: group is already open (in use by another process)",
 					 grp->path);
 		if (e == EACCES || e == EPERM)
-			return vfio__err_sys(e, "open %s (are you root?)", grp->path);
+			return vfio__err(e, "open %s: %s (are you root?)", grp->path, strerror(e));
 		return vfio__err_sys(e, "open %s", grp->path);
 	}
 	if (ioctl(grp->fd, VFIO_GROUP_GET_STATUS, &st)) {

@@ -82,7 +82,7 @@ int vfio__sysfs_write(const char *path, const char *val)
 		int e = errno;
 
 		if (e == EACCES || e == EPERM)
-			return vfio__err_sys(e, "open %s for writing (are you root?)", path);
+			return vfio__err(e, "open %s for writing: %s (are you root?)", path, strerror(e));
 		return vfio__err_sys(e, "open %s for writing", path);
 	}
 	n = write(fd, val, len);
