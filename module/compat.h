@@ -139,4 +139,26 @@ static inline bool vfio_dkms_group_has_isolated_msi(struct iommu_group *group)
 #define vfio_dkms_eventfd_signal(ctx)	eventfd_signal(ctx, 1)
 #endif
 
+/*
+ * Dynamic MSI-X (vectors added after MSI-X is enabled): the PCI API exists
+ * since 6.2, in-tree vfio-pci uses it (and changes its SET_IRQS checks)
+ * since 6.5; follow vfio-pci.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#define VFIO_DKMS_HAVE_DYN_MSIX
+#define vfio_dkms_pci_msix_can_alloc_dyn(pdev)	pci_msix_can_alloc_dyn(pdev)
+#else
+#define vfio_dkms_pci_msix_can_alloc_dyn(pdev)	false
+#endif
+
+/*
+ * ERR/REQ eventfd with fd < -1: in-tree vfio-pci ignores it (returns 0) in
+ * 6.1 and fails it with -EINVAL since the RCU rework of those triggers,
+ * which Debian's 6.12 carries (tested: 6.1.0-56, 6.12.117).  The boundary
+ * for kernels in between is assumed, not tested.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#define VFIO_DKMS_CTX_TRIGGER_STRICT_FD
+#endif
+
 #endif /* VFIO_DKMS_COMPAT_H */

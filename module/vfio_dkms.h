@@ -31,6 +31,8 @@ struct vfio_dkms_group;
  * @write: write(2)/pwrite(2) on the device fd
  * @ioctl: every ioctl on the device fd
  * @mmap: mmap(2) on the device fd
+ * @request: the device is being removed while device fds are open; ask the
+ *	user to close them (called again every 10 s, @count counting up)
  */
 struct vfio_dkms_device_ops {
 	struct module *owner;
@@ -44,6 +46,7 @@ struct vfio_dkms_device_ops {
 	long (*ioctl)(struct vfio_dkms_device *device, unsigned int cmd,
 		      unsigned long arg);
 	int (*mmap)(struct vfio_dkms_device *device, struct vm_area_struct *vma);
+	void (*request)(struct vfio_dkms_device *device, unsigned int count);
 };
 
 /**
@@ -56,6 +59,9 @@ struct vfio_dkms_device_ops {
  * @comp: completed when @refcount drops to zero
  * @open_lock: serialises @open_count and the open/close_device callbacks
  * @open_count: number of open device fds
+ * @mapping: if set by the bus driver before registration, the f_mapping of
+ *	every device fd, so that the driver can revoke their mmaps with
+ *	unmap_mapping_range()
  */
 struct vfio_dkms_device {
 	struct device *dev;
@@ -66,6 +72,7 @@ struct vfio_dkms_device {
 	struct completion comp;
 	struct mutex open_lock;
 	unsigned int open_count;
+	struct address_space *mapping;
 };
 
 void vfio_dkms_init_device(struct vfio_dkms_device *device, struct device *dev,

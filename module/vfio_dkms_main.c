@@ -165,9 +165,15 @@ void vfio_dkms_device_put(struct vfio_dkms_device *device)
 void vfio_dkms_unregister_device(struct vfio_dkms_device *device)
 {
 	bool warned = false;
+	unsigned int i = 0;
 
 	vfio_dkms_device_put(device);
-	while (!wait_for_completion_timeout(&device->comp, 10 * HZ)) {
+	while (!try_wait_for_completion(&device->comp)) {
+		/* Ask the user (REQ eventfd) to give the device back. */
+		if (device->ops->request)
+			device->ops->request(device, i++);
+		if (wait_for_completion_timeout(&device->comp, 10 * HZ))
+			break;
 		if (!warned) {
 			dev_info(device->dev,
 				 "device is in use, waiting for its file to be closed\n");
@@ -303,6 +309,8 @@ struct file *vfio_dkms_device_open_file(struct vfio_dkms_device *device)
 	}
 	/* anon inode files are not seekable; allow pread/pwrite. */
 	filep->f_mode |= FMODE_PREAD | FMODE_PWRITE;
+	if (device->mapping)
+		filep->f_mapping = device->mapping;
 
 	group->container_users++;
 	get_file(group->opened_file);

@@ -128,6 +128,9 @@ static int vfio_dkms_pci_config_write_cmd(struct vfio_dkms_pci_device *vdev,
 		ret = pci_user_write_config_word(pdev, PCI_COMMAND, new);
 	if (!ret)
 		vdev->mem_enabled = new & PCI_COMMAND_MEMORY;
+	/* BAR mmaps fault back in when memory decode is on again. */
+	if (!vdev->mem_enabled)
+		vfio_dkms_pci_zap_bars(vdev);
 out_unlock:
 	up_write(&vdev->memory_lock);
 	return ret;

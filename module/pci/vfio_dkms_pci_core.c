@@ -7,9 +7,9 @@
  * config state saved, and reset (when possible), restored and left with bus
  * mastering off when the last one closes.
  *
- * Interrupts are not implemented yet: VFIO_DEVICE_GET_IRQ_INFO reports what
- * the device has, VFIO_DEVICE_SET_IRQS fails with -ENOTTY, the errno
- * in-tree vfio-pci gives for an ioctl it does not know.
+ * Interrupts (VFIO_DEVICE_SET_IRQS, the REQ relay on removal) are in
+ * vfio_dkms_pci_intrs.c, VFIO_DEVICE_RESET and BAR mmap revocation in
+ * vfio_dkms_pci_reset.c.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -89,6 +89,7 @@ static int vfio_dkms_pci_open_device(struct vfio_dkms_device *core)
 
 	vfio_dkms_pci_probe_mmaps(vdev);
 	vfio_dkms_pci_config_init(vdev);
+	vfio_dkms_pci_intrs_open(vdev);
 	return 0;
 
 err_disable:
@@ -104,6 +105,9 @@ static void vfio_dkms_pci_close_device(struct vfio_dkms_device *core)
 
 	/* Stop DMA first. */
 	pci_clear_master(pdev);
+
+	/* Whatever interrupts the user left set up. */
+	vfio_dkms_pci_intrs_close(vdev);
 
 	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
 		if (!vdev->barmap[bar])
@@ -287,8 +291,7 @@ vfio_dkms_pci_ioctl_get_region_info(struct vfio_dkms_pci_device *vdev,
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
 }
 
-static int vfio_dkms_pci_irq_count(struct vfio_dkms_pci_device *vdev,
-				   int index)
+int vfio_dkms_pci_irq_count(struct vfio_dkms_pci_device *vdev, int index)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	u16 flags;
@@ -348,24 +351,11 @@ static int vfio_dkms_pci_ioctl_get_irq_info(struct vfio_dkms_pci_device *vdev,
 	info.count = vfio_dkms_pci_irq_count(vdev, info.index);
 	if (info.index == VFIO_PCI_INTX_IRQ_INDEX)
 		info.flags |= VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED;
-	else
+	else if (info.index != VFIO_PCI_MSIX_IRQ_INDEX ||
+		 !vdev->irqs.has_dyn_msix)
 		info.flags |= VFIO_IRQ_INFO_NORESIZE;
 
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
-}
-
-static int vfio_dkms_pci_ioctl_reset(struct vfio_dkms_pci_device *vdev)
-{
-	int ret;
-
-	if (!vdev->reset_works)
-		return -EINVAL;
-
-	/* The reset turns memory decode off and on again behind our back. */
-	down_write(&vdev->memory_lock);
-	ret = pci_try_reset_function(vdev->pdev);
-	up_write(&vdev->memory_lock);
-	return ret;
 }
 
 static long vfio_dkms_pci_ioctl(struct vfio_dkms_device *core,
@@ -383,8 +373,9 @@ static long vfio_dkms_pci_ioctl(struct vfio_dkms_device *core,
 		return vfio_dkms_pci_ioctl_get_irq_info(vdev, uarg);
 	case VFIO_DEVICE_RESET:
 		return vfio_dkms_pci_ioctl_reset(vdev);
+	case VFIO_DEVICE_SET_IRQS:
+		return vfio_dkms_pci_ioctl_set_irqs(vdev, uarg);
 	default:
-		/* Including VFIO_DEVICE_SET_IRQS, not implemented yet. */
 		return -ENOTTY;
 	}
 }
@@ -464,17 +455,13 @@ static int vfio_dkms_pci_mmap(struct vfio_dkms_device *core,
 	if (ret)
 		return ret;
 
-	vma->vm_private_data = vdev;
-	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
-	vma->vm_pgoff = (pci_resource_start(pdev, index) >> PAGE_SHIFT) + pgoff;
-	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
-
 	/*
 	 * The mapping lives as long as the vma, which holds the device file:
-	 * the device cannot be closed (and disabled) under it.
+	 * the device cannot be closed (and disabled) under it.  Pages are
+	 * inserted on fault, so that a reset can revoke them.
 	 */
-	return io_remap_pfn_range(vma, vma->vm_start, vma->vm_pgoff, req_len,
-				  vma->vm_page_prot);
+	vfio_dkms_pci_mmap_setup(vdev, vma);
+	return 0;
 }
 
 static const struct vfio_dkms_device_ops vfio_dkms_pci_ops = {
@@ -486,6 +473,7 @@ static const struct vfio_dkms_device_ops vfio_dkms_pci_ops = {
 	.write		= vfio_dkms_pci_write,
 	.ioctl		= vfio_dkms_pci_ioctl,
 	.mmap		= vfio_dkms_pci_mmap,
+	.request	= vfio_dkms_pci_request,
 };
 
 /* --- driver ------------------------------------------------------------ */
@@ -508,16 +496,23 @@ static int vfio_dkms_pci_probe(struct pci_dev *pdev,
 	vdev->msix_bar = VFIO_DKMS_PCI_NO_BAR;
 	mutex_init(&vdev->config_lock);
 	init_rwsem(&vdev->memory_lock);
+	vfio_dkms_pci_intrs_init(vdev);
 	vfio_dkms_init_device(&vdev->vdev, &pdev->dev, &vfio_dkms_pci_ops);
+	ret = vfio_dkms_pci_inode_init(vdev);
+	if (ret)
+		goto err_free;
 
 	dev_set_drvdata(&pdev->dev, vdev);
 	ret = vfio_dkms_register_device(&vdev->vdev);
 	if (ret)
-		goto err_free;
+		goto err_inode;
 	return 0;
 
-err_free:
+err_inode:
 	dev_set_drvdata(&pdev->dev, NULL);
+	vfio_dkms_pci_inode_release(vdev);
+err_free:
+	vfio_dkms_pci_intrs_destroy(vdev);
 	mutex_destroy(&vdev->config_lock);
 	kfree(vdev);
 	return ret;
@@ -530,6 +525,8 @@ static void vfio_dkms_pci_remove(struct pci_dev *pdev)
 	/* Waits for every device fd to be closed. */
 	vfio_dkms_unregister_device(&vdev->vdev);
 	dev_set_drvdata(&pdev->dev, NULL);
+	vfio_dkms_pci_inode_release(vdev);
+	vfio_dkms_pci_intrs_destroy(vdev);
 	mutex_destroy(&vdev->config_lock);
 	kfree(vdev);
 }

@@ -10,6 +10,7 @@
 #include <linux/rwsem.h>
 
 #include "../vfio_dkms.h"
+#include "vfio_dkms_pci_intrs.h"
 
 /* Region index <-> file offset, as in-tree vfio-pci lays them out. */
 #define VFIO_DKMS_PCI_OFFSET_SHIFT	40
@@ -42,6 +43,9 @@
  * @memory_lock: taken for write while the command register changes, for
  *	read around BAR accesses that need memory decode
  * @mem_enabled: memory decode is on (command register MEMORY bit)
+ * @irqs: interrupt state (vfio_dkms_pci_intrs.c)
+ * @inode: gives the device fds their own address space (BAR mmap revocation,
+ *	vfio_dkms_pci_reset.c)
  */
 struct vfio_dkms_pci_device {
 	struct vfio_dkms_device vdev;
@@ -64,7 +68,13 @@ struct vfio_dkms_pci_device {
 
 	struct rw_semaphore memory_lock;
 	bool mem_enabled;
+
+	struct vfio_dkms_pci_irqs irqs;
+	struct inode *inode;
 };
+
+/* vfio_dkms_pci_core.c */
+int vfio_dkms_pci_irq_count(struct vfio_dkms_pci_device *vdev, int index);
 
 /* vfio_dkms_pci_rdwr.c */
 int vfio_dkms_pci_setup_barmap(struct vfio_dkms_pci_device *vdev, int bar);
