@@ -57,3 +57,10 @@ install: all
 clean:
 	rm -rf $(BUILD)
 	$(foreach c,$(COMPONENTS),$(MAKE) -C $(c) clean;)
+
+# `make bench` (issue 7): every benchmark row A/B against the in-tree
+# framework on each stock test kernel (4 GiB VMs); table, raw JSON and the
+# growth plot in build/bench/ (docs/performance.md).  BENCH_ROUNDS=N (5).
+bench: all
+	$(MAKE) -C tests/bench
+	tests/bench/run

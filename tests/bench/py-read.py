@@ -26,6 +26,7 @@ with vfio.open(bdf, backend) as dev:
     t1 = time.perf_counter_ns()
     with bar.map() as regs:
         mrd = regs.read32
+        mrd(0)
         t2 = time.perf_counter_ns()
         for _ in range(n):
             w = mrd(0)
