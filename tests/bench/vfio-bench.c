@@ -216,18 +216,36 @@ static void row_map4k(struct raw *r)
 	row_end();
 }
 
+/*
+ * VFIO_BENCH_MARK=1: phase markers in the ftrace buffer (trace_marker), so
+ * tests/bench/profile can count kernel events per phase.
+ */
+static void mark(const char *what)
+{
+	static int fd = -2;
+
+	if (fd == -2)
+		fd = getenv("VFIO_BENCH_MARK") ?
+			open("/sys/kernel/tracing/trace_marker", O_WRONLY | O_CLOEXEC) : -1;
+	if (fd >= 0 && write(fd, what, strlen(what)) < 0)
+		fd = -1;
+}
+
 /* One mapping of size bytes; returns map and unmap ms (negative on failure). */
 static int map_once(struct raw *r, void *buf, uint64_t size, double *map_ms, double *unmap_ms)
 {
 	double t0, t1, t2;
 
+	mark("bench-phase map");
 	t0 = now_us();
 	if (map_dma(r, buf, size, IOVA_BASE))
 		return -1;
 	t1 = now_us();
+	mark("bench-phase unmap");
 	if (unmap_dma(r, size, IOVA_BASE))
 		return -1;
 	t2 = now_us();
+	mark("bench-phase end");
 	*map_ms = (t1 - t0) / 1e3;
 	*unmap_ms = (t2 - t1) / 1e3;
 	return 0;
@@ -249,6 +267,33 @@ static void row_map_big(struct raw *r)
 		die("MAP/UNMAP_DMA %llu", (unsigned long long)size);
 	munmap(buf, size);
 	row_begin("2_map256m");
+	field("bytes", size);
+	field("map_ms", m);
+	field("unmap_ms", u);
+	row_end();
+}
+
+/*
+ * Row 2f (not an issue row; profiling aid): row 2 with the pages faulted in
+ * from the top down, so the page allocator hands out no ascending
+ * physically contiguous runs and every 4 KiB page is its own IOMMU run,
+ * the worst case of a long-running, fragmented system.
+ */
+static void row_map_frag(struct raw *r)
+{
+	uint64_t size = smoke ? 4 * MiB : 256 * MiB;
+	char *buf = anon(size, 0);
+	double m, u;
+
+	if (!buf)
+		die("mmap");
+	madvise(buf, size, MADV_NOHUGEPAGE);
+	for (uint64_t o = size; o; o -= 4096)
+		((volatile char *)buf)[o - 4096] = 1;
+	if (map_once(r, buf, size, &m, &u))
+		die("MAP/UNMAP_DMA %llu", (unsigned long long)size);
+	munmap(buf, size);
+	row_begin("2f_map256m_frag");
 	field("bytes", size);
 	field("map_ms", m);
 	field("unmap_ms", u);
@@ -566,7 +611,7 @@ int main(int argc, char **argv)
 		case 's': smoke = 1; break;
 		default:
 			fprintf(stderr, "usage: vfio-bench --backend vfio|vfio-dkms --dev BDF "
-					"[--smoke] [--rows 1,2,3,4,5,6,growth,7,8]\n");
+					"[--smoke] [--rows 1,2,2f,3,4,5,6,growth,7,8]\n");
 			return 2;
 		}
 	}
@@ -581,6 +626,8 @@ int main(int argc, char **argv)
 		row_map4k(&r);
 	if (want(rows, "2"))
 		row_map_big(&r);
+	if (rows && want(rows, "2f"))
+		row_map_frag(&r);
 	if (want(rows, "3"))
 		row_map_huge(&r);
 	if (want(rows, "4"))
