@@ -65,3 +65,16 @@ deb:
 
 rpm:
 	scripts/build-rpm $(BUILD)/rpm
+
+# `make bench` (issue 7): every benchmark row A/B against the in-tree
+# framework on each stock test kernel (4 GiB VMs); table, raw JSON and the
+# growth plot in build/bench/ (docs/performance.md).  BENCH_ROUNDS=N (5).
+bench: all
+	tests/bench/run
+
+# The bench program is built with everything else, so the bench-smoke VM
+# suite of `make check` finds it (it compiles it in the guest otherwise).
+.PHONY: bench-prog
+all: bench-prog
+bench-prog: libvfio
+	$(MAKE) -C tests/bench
