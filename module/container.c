@@ -15,6 +15,8 @@
 #include "compat.h"
 #include "vfio_dkms_private.h"
 
+static atomic_long_t vfio_dkms_container_ids = ATOMIC_LONG_INIT(0);
+
 static void vfio_dkms_container_release(struct kref *kref)
 {
 	struct vfio_dkms_container *container =
@@ -199,6 +201,7 @@ static int vfio_dkms_container_fops_open(struct inode *inode,
 		return -ENOMEM;
 
 	kref_init(&container->kref);
+	container->id = atomic_long_inc_return(&vfio_dkms_container_ids);
 	init_rwsem(&container->group_lock);
 	INIT_LIST_HEAD(&container->group_list);
 	filep->private_data = container;

@@ -233,6 +233,7 @@ static int vfio_dkms_group_fops_open(struct inode *inode, struct file *filep)
 		goto out_unlock;
 	}
 	group->opened_file = filep;
+	group->opener = get_pid(task_tgid(current));
 	filep->private_data = group;
 
 out_unlock:
@@ -251,6 +252,8 @@ static int vfio_dkms_group_fops_release(struct inode *inode,
 	if (group->container)
 		vfio_dkms_container_detach_group(group);
 	group->opened_file = NULL;
+	put_pid(group->opener);
+	group->opener = NULL;
 	mutex_unlock(&group->group_lock);
 	return 0;
 }
@@ -389,6 +392,33 @@ void vfio_dkms_group_remove_device(struct vfio_dkms_device *device)
 		iommu_group_put(iommu_group);
 		put_device(&group->dev);
 	}
+}
+
+/**
+ * vfio_dkms_group_for_each() - visit every live group (introspection)
+ * @fn: called with the groups lock and the group's group_lock held, the
+ *	locks the group ioctls take; a non-zero return stops the walk
+ * @data: passed to @fn
+ *
+ * Return: the last value @fn returned, or 0.
+ */
+int vfio_dkms_group_for_each(int (*fn)(struct vfio_dkms_group *group,
+				       void *data),
+			     void *data)
+{
+	struct vfio_dkms_group *group;
+	int ret = 0;
+
+	mutex_lock(&groups.lock);
+	list_for_each_entry(group, &groups.list, group_next) {
+		mutex_lock(&group->group_lock);
+		ret = fn(group, data);
+		mutex_unlock(&group->group_lock);
+		if (ret)
+			break;
+	}
+	mutex_unlock(&groups.lock);
+	return ret;
 }
 
 static char *vfio_dkms_group_devnode(VFIO_DKMS_DEVNODE_CONST struct device *dev,

@@ -51,6 +51,9 @@ MODULE_PARM_DESC(dma_entry_limit,
  *	regions of every group (struct vfio_dkms_iova)
  * @dma_list: mappings (struct vfio_dkms_dma) ordered by IOVA
  * @dma_avail: how many more mappings may be created
+ * @dma_count: mappings in @dma_list (introspection)
+ * @pinned_pages: pages pinned and mapped, the sum of every mapping's size
+ *	in pages (introspection)
  * @pgsize_bitmap: IOMMU page sizes, the smallest raised to PAGE_SIZE
  * @v2: VFIO_TYPE1v2_IOMMU semantics (no partial unmaps)
  * @cache: the domain enforces cache coherency; map with IOMMU_CACHE
@@ -62,6 +65,8 @@ struct vfio_dkms_iommu {
 	struct list_head iova_list;
 	struct rb_root dma_list;
 	unsigned int dma_avail;
+	unsigned int dma_count;
+	unsigned long pinned_pages;
 	unsigned long pgsize_bitmap;
 	bool v2;
 	bool cache;
@@ -167,6 +172,7 @@ static void vfio_dkms_link_dma(struct vfio_dkms_iommu *iommu,
 	}
 	rb_link_node(&new->node, parent, link);
 	rb_insert_color(&new->node, &iommu->dma_list);
+	iommu->dma_count++;
 }
 
 /* --- locked memory accounting ------------------------------------------ */
@@ -234,6 +240,7 @@ static void vfio_dkms_unmap_unpin(struct vfio_dkms_iommu *iommu,
 		iova += unmapped;
 		cond_resched();
 	}
+	iommu->pinned_pages -= dma->size >> PAGE_SHIFT;
 	dma->size = 0;
 }
 
@@ -243,6 +250,7 @@ static void vfio_dkms_remove_dma(struct vfio_dkms_iommu *iommu,
 	vfio_dkms_unmap_unpin(iommu, dma);
 	vfio_dkms_lock_acct(dma, -(long)dma->locked);
 	rb_erase(&dma->node, &iommu->dma_list);
+	iommu->dma_count--;
 	put_task_struct(dma->task);
 	mmdrop(dma->mm);
 	kfree(dma);
@@ -271,6 +279,7 @@ static int vfio_dkms_map_run(struct vfio_dkms_iommu *iommu,
 	if (ret)
 		return ret;
 	dma->size += npage << PAGE_SHIFT;
+	iommu->pinned_pages += npage;
 	return 0;
 }
 
@@ -820,6 +829,7 @@ void vfio_dkms_type1_release(struct vfio_dkms_iommu *iommu)
 	WARN_ON(!list_empty(&iommu->group_list));
 	mutex_lock(&iommu->lock);
 	vfio_dkms_remove_all_dma(iommu);
+	WARN_ON(iommu->dma_count || iommu->pinned_pages);
 	vfio_dkms_iova_free(&iommu->iova_list);
 	mutex_unlock(&iommu->lock);
 	mutex_destroy(&iommu->lock);
@@ -846,6 +856,27 @@ long vfio_dkms_type1_check_extension(struct vfio_dkms_iommu *iommu,
 	default:
 		return 0;
 	}
+}
+
+/* --- introspection (debugfs.c) ----------------------------------------- */
+
+void vfio_dkms_type1_introspect(struct vfio_dkms_iommu *iommu,
+				const struct vfio_dkms_type1_visitor *v,
+				void *data)
+{
+	struct rb_node *node;
+
+	mutex_lock(&iommu->lock);
+	v->summary(data, iommu->v2, iommu->dma_count, iommu->pinned_pages,
+		   iommu->dma_avail);
+	for (node = rb_first(&iommu->dma_list); node; node = rb_next(node)) {
+		struct vfio_dkms_dma *dma =
+			rb_entry(node, struct vfio_dkms_dma, node);
+
+		v->dma(data, dma->iova, dma->size, dma->prot,
+		       task_tgid_nr(dma->task));
+	}
+	mutex_unlock(&iommu->lock);
 }
 
 /* --- ioctls ------------------------------------------------------------- */

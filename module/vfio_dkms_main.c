@@ -343,6 +343,7 @@ static int __init vfio_dkms_init(void)
 	if (ret)
 		goto err_group;
 
+	vfio_dkms_debugfs_init();
 	pr_info(DRIVER_DESC "\n");
 	return 0;
 
@@ -353,6 +354,7 @@ err_group:
 
 static void __exit vfio_dkms_exit(void)
 {
+	vfio_dkms_debugfs_exit();
 	vfio_dkms_container_exit();
 	vfio_dkms_group_exit();
 }

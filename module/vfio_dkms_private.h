@@ -39,6 +39,8 @@ struct vfio_dkms_iommu;
  * @container_users: 1 for the attachment plus one per open device fd
  * @container_next: entry on @container's group list, protected by the
  *	container's group_lock
+ * @opener: thread group of the process that opened the group node, while
+ *	@opened_file is set (introspection only)
  */
 struct vfio_dkms_group {
 	struct device dev;
@@ -51,6 +53,7 @@ struct vfio_dkms_group {
 	struct vfio_dkms_container *container;
 	unsigned int container_users;
 	struct list_head container_next;
+	struct pid *opener;
 };
 
 /**
@@ -60,9 +63,11 @@ struct vfio_dkms_group {
  *	ioctls, for write when groups or the IOMMU backend change
  * @group_list: attached groups
  * @iommu: type1 backend state, NULL until VFIO_SET_IOMMU
+ * @id: number shown by introspection, unique while the module is loaded
  */
 struct vfio_dkms_container {
 	struct kref kref;
+	unsigned long id;
 	struct rw_semaphore group_lock;
 	struct list_head group_list;
 	struct vfio_dkms_iommu *iommu;
@@ -74,6 +79,9 @@ void vfio_dkms_group_exit(void);
 int vfio_dkms_group_add_device(struct vfio_dkms_device *device,
 			       struct iommu_group *iommu_group);
 void vfio_dkms_group_remove_device(struct vfio_dkms_device *device);
+int vfio_dkms_group_for_each(int (*fn)(struct vfio_dkms_group *group,
+				       void *data),
+			     void *data);
 
 /* container.c */
 int vfio_dkms_container_init(void);
@@ -99,5 +107,32 @@ void vfio_dkms_type1_detach_group(struct vfio_dkms_iommu *iommu,
 				  struct iommu_group *iommu_group);
 long vfio_dkms_type1_ioctl(struct vfio_dkms_iommu *iommu, unsigned int cmd,
 			   unsigned long arg);
+
+/**
+ * struct vfio_dkms_type1_visitor - introspection of a type1 backend
+ * @summary: called first, once
+ * @dma: called for every mapping, in IOVA order; @pid is the mapper's tgid
+ *
+ * Both run with the backend's lock held: they may not sleep on anything
+ * that waits for the backend.
+ */
+struct vfio_dkms_type1_visitor {
+	void (*summary)(void *data, bool v2, unsigned int nr_dma,
+			unsigned long pinned_pages, unsigned int dma_avail);
+	void (*dma)(void *data, dma_addr_t iova, size_t size, int prot,
+		    pid_t pid);
+};
+void vfio_dkms_type1_introspect(struct vfio_dkms_iommu *iommu,
+				const struct vfio_dkms_type1_visitor *v,
+				void *data);
+
+/* debugfs.c (compiled only with CONFIG_DEBUG_FS) */
+#ifdef CONFIG_DEBUG_FS
+void vfio_dkms_debugfs_init(void);
+void vfio_dkms_debugfs_exit(void);
+#else
+static inline void vfio_dkms_debugfs_init(void) { }
+static inline void vfio_dkms_debugfs_exit(void) { }
+#endif
 
 #endif /* VFIO_DKMS_PRIVATE_H */
