@@ -240,10 +240,14 @@ static void vfio_dkms_unpin_runs(struct vfio_dkms_run *runs, unsigned int n,
 }
 
 /*
- * Unmap everything mapped for @dma and unpin the pages behind it.  The runs
- * are unmapped with iommu_unmap_fast() into one gather and the IOTLB synced
- * once per VFIO_DKMS_RUN_BATCH runs; a run is unpinned only after the sync
- * that covers it, so the device can never reach a page that was given back.
+ * Unmap everything mapped for @dma and unpin the pages behind it, up to
+ * VFIO_DKMS_RUN_BATCH physically contiguous runs at a time: the runs are
+ * found (iommu_iova_to_phys()) and recorded, the IOVA range they cover is
+ * unmapped with one iommu_unmap_fast() and the IOTLB synced once, and only
+ * then are the runs unpinned, so the device can never reach a page that was
+ * given back.  One gather per batch rather than one per run: the IOMMU
+ * driver flushes a gather early whenever the page size it is fed changes,
+ * which runs of varying length would do all the time.
  */
 static void vfio_dkms_unmap_unpin(struct vfio_dkms_iommu *iommu,
 				  struct vfio_dkms_dma *dma)
@@ -253,45 +257,50 @@ static void vfio_dkms_unmap_unpin(struct vfio_dkms_iommu *iommu,
 	bool dirty = dma->prot & IOMMU_WRITE;
 	struct vfio_dkms_run *runs = iommu->runs;
 	struct iommu_iotlb_gather gather;
-	unsigned int n = 0;
 
-	if (!domain)
-		goto out;
+	while (domain && iova < end) {
+		dma_addr_t start = iova;
+		size_t unmapped, covered = 0;
+		unsigned int n = 0, i;
 
-	iommu_iotlb_gather_init(&gather);
-	while (iova < end) {
-		phys_addr_t phys = iommu_iova_to_phys(domain, iova);
-		size_t len, unmapped;
+		while (iova < end && n < VFIO_DKMS_RUN_BATCH) {
+			phys_addr_t phys = iommu_iova_to_phys(domain, iova);
+			size_t len;
 
-		if (WARN_ON_ONCE(!phys)) {
+			if (!phys)
+				break;
+			/* Find the physically contiguous run starting here. */
+			for (len = PAGE_SIZE; iova + len < end; len += PAGE_SIZE)
+				if (iommu_iova_to_phys(domain, iova + len) !=
+				    phys + len)
+					break;
+			runs[n].pfn = PHYS_PFN(phys);
+			runs[n].npage = len >> PAGE_SHIFT;
+			n++;
+			iova += len;
+		}
+		if (WARN_ON_ONCE(!n)) {
+			/* A hole: nothing mapped at this IOVA. */
 			iova += PAGE_SIZE;
 			continue;
 		}
-		/* Find the physically contiguous run starting here. */
-		for (len = PAGE_SIZE; iova + len < end; len += PAGE_SIZE)
-			if (iommu_iova_to_phys(domain, iova + len) != phys + len)
+
+		iommu_iotlb_gather_init(&gather);
+		unmapped = iommu_unmap_fast(domain, start, iova - start, &gather);
+		/* Always sync: the gather may also hold page-table pages. */
+		iommu_iotlb_sync(domain, &gather);
+
+		/* Unpin what is unmapped for sure; leak the rest, if any. */
+		for (i = 0; i < n; i++) {
+			covered += runs[i].npage << PAGE_SHIFT;
+			if (covered > unmapped)
 				break;
-
-		unmapped = iommu_unmap_fast(domain, iova, len, &gather);
-		if (WARN_ON_ONCE(!unmapped))
-			break;
-		runs[n].pfn = PHYS_PFN(phys);
-		runs[n].npage = unmapped >> PAGE_SHIFT;
-		n++;
-		iova += unmapped;
-
-		if (n == VFIO_DKMS_RUN_BATCH) {
-			iommu_iotlb_sync(domain, &gather);
-			vfio_dkms_unpin_runs(runs, n, dirty);
-			n = 0;
-			iommu_iotlb_gather_init(&gather);
-			cond_resched();
 		}
+		vfio_dkms_unpin_runs(runs, i, dirty);
+		if (WARN_ON_ONCE(unmapped != iova - start))
+			break;
+		cond_resched();
 	}
-	/* Always sync: the gather may also hold page-table pages to free. */
-	iommu_iotlb_sync(domain, &gather);
-	vfio_dkms_unpin_runs(runs, n, dirty);
-out:
 	dma->size = 0;
 }
 
