@@ -24,6 +24,7 @@
 #include <linux/irqdomain.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
+#include <linux/scatterlist.h>
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(5, 15, 0)
 #error "vfio-dkms needs Linux 5.15 or later"
@@ -137,6 +138,22 @@ static inline int vfio_dkms_iommu_map(struct iommu_domain *domain,
 	return iommu_map(domain, iova, paddr, size, prot, GFP_KERNEL_ACCOUNT);
 #else
 	return iommu_map(domain, iova, paddr, size, prot);
+#endif
+}
+
+/*
+ * iommu_map_sg() takes a gfp_t since 6.3.  Returns the bytes mapped, or a
+ * negative errno after undoing whatever it had mapped.
+ */
+static inline ssize_t vfio_dkms_iommu_map_sg(struct iommu_domain *domain,
+					     unsigned long iova,
+					     struct scatterlist *sg,
+					     unsigned int nents, int prot)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	return iommu_map_sg(domain, iova, sg, nents, prot, GFP_KERNEL_ACCOUNT);
+#else
+	return iommu_map_sg(domain, iova, sg, nents, prot);
 #endif
 }
 

@@ -4,11 +4,13 @@
  *
  * One IOMMU paging domain per container, shared by every attached group.
  * VFIO_IOMMU_MAP_DMA pins the user pages long-term, charges them to the
- * mapping process's locked_vm (RLIMIT_MEMLOCK, unless CAP_IPC_LOCK) and maps
- * each physically contiguous run with a single iommu_map() call.
- * VFIO_IOMMU_UNMAP_DMA removes whole mappings; every page is unpinned and
- * every charge given back on unmap and when the backend is released
- * (container closed, process killed).
+ * mapping process's locked_vm (RLIMIT_MEMLOCK, unless CAP_IPC_LOCK; charged
+ * once per mapping, before pinning) and maps the physically contiguous runs
+ * up to VFIO_DKMS_RUN_BATCH at a time with one iommu_map_sg() call.
+ * VFIO_IOMMU_UNMAP_DMA removes whole mappings (iommu_unmap_fast(), one IOTLB
+ * sync per VFIO_DKMS_RUN_BATCH runs, pages unpinned after the sync); every
+ * page is unpinned and every charge given back on unmap and when the backend
+ * is released (container closed, process killed).
  *
  * Not implemented (the in-tree backend has them): dirty page tracking,
  * VFIO_DMA_MAP_FLAG_VADDR / VFIO_DMA_UNMAP_FLAG_VADDR, mappings of
@@ -26,6 +28,8 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/scatterlist.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -57,6 +61,10 @@ MODULE_PARM_DESC(dma_entry_limit,
  * @pgsize_bitmap: IOMMU page sizes, the smallest raised to PAGE_SIZE
  * @v2: VFIO_TYPE1v2_IOMMU semantics (no partial unmaps)
  * @cache: the domain enforces cache coherency; map with IOMMU_CACHE
+ * @runs: scratch for VFIO_DKMS_RUN_BATCH physically contiguous runs, used
+ *	by map (runs pinned, waiting for one iommu_map_sg()) and by unmap
+ *	(runs unmapped, waiting for one IOTLB sync before they are unpinned)
+ * @sgl: scratch scatterlist of VFIO_DKMS_RUN_BATCH entries for map
  */
 struct vfio_dkms_iommu {
 	struct mutex lock;		/* protects the fields below */
@@ -70,7 +78,23 @@ struct vfio_dkms_iommu {
 	unsigned long pgsize_bitmap;
 	bool v2;
 	bool cache;
+	struct vfio_dkms_run *runs;
+	struct scatterlist *sgl;
 };
+
+/* A pinned, physically contiguous run of pages. */
+struct vfio_dkms_run {
+	unsigned long pfn;
+	unsigned long npage;
+};
+
+/*
+ * Runs per iommu_map_sg() call on map and per IOTLB sync on unmap: one
+ * invalidation (a trap under an emulated IOMMU) per batch instead of one per
+ * run.  A run is capped so that it fits a scatterlist entry.
+ */
+#define VFIO_DKMS_RUN_BATCH	512
+#define VFIO_DKMS_RUN_MAX	(SZ_1G >> PAGE_SHIFT)
 
 struct vfio_dkms_iommu_group {
 	struct list_head next;
@@ -210,34 +234,77 @@ out_mmput:
 
 /* --- map / unmap ------------------------------------------------------- */
 
-/* Unmap everything mapped for @dma and unpin the pages behind it. */
+/* Unpin @n runs whose IOMMU mappings are gone and no longer cached. */
+static void vfio_dkms_unpin_runs(struct vfio_dkms_run *runs, unsigned int n,
+				 bool dirty)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		unpin_user_page_range_dirty_lock(pfn_to_page(runs[i].pfn),
+						 runs[i].npage, dirty);
+}
+
+/*
+ * Unmap everything mapped for @dma and unpin the pages behind it, up to
+ * VFIO_DKMS_RUN_BATCH physically contiguous runs at a time: the runs are
+ * found (iommu_iova_to_phys()) and recorded, the IOVA range they cover is
+ * unmapped with one iommu_unmap_fast() and the IOTLB synced once, and only
+ * then are the runs unpinned, so the device can never reach a page that was
+ * given back.  One gather per batch rather than one per run: the IOMMU
+ * driver flushes a gather early whenever the page size it is fed changes,
+ * which runs of varying length would do all the time.
+ */
 static void vfio_dkms_unmap_unpin(struct vfio_dkms_iommu *iommu,
 				  struct vfio_dkms_dma *dma)
 {
 	struct iommu_domain *domain = iommu->domain;
 	dma_addr_t iova = dma->iova, end = dma->iova + dma->size;
 	bool dirty = dma->prot & IOMMU_WRITE;
+	struct vfio_dkms_run *runs = iommu->runs;
+	struct iommu_iotlb_gather gather;
 
 	while (domain && iova < end) {
-		phys_addr_t phys = iommu_iova_to_phys(domain, iova);
-		size_t len, unmapped;
+		dma_addr_t start = iova;
+		size_t unmapped, covered = 0;
+		unsigned int n = 0, i;
 
-		if (WARN_ON_ONCE(!phys)) {
+		while (iova < end && n < VFIO_DKMS_RUN_BATCH) {
+			phys_addr_t phys = iommu_iova_to_phys(domain, iova);
+			size_t len;
+
+			if (!phys)
+				break;
+			/* Find the physically contiguous run starting here. */
+			for (len = PAGE_SIZE; iova + len < end; len += PAGE_SIZE)
+				if (iommu_iova_to_phys(domain, iova + len) !=
+				    phys + len)
+					break;
+			runs[n].pfn = PHYS_PFN(phys);
+			runs[n].npage = len >> PAGE_SHIFT;
+			n++;
+			iova += len;
+		}
+		if (WARN_ON_ONCE(!n)) {
+			/* A hole: nothing mapped at this IOVA. */
 			iova += PAGE_SIZE;
 			continue;
 		}
-		/* Find the physically contiguous run starting here. */
-		for (len = PAGE_SIZE; iova + len < end; len += PAGE_SIZE)
-			if (iommu_iova_to_phys(domain, iova + len) != phys + len)
-				break;
 
-		unmapped = iommu_unmap(domain, iova, len);
-		if (WARN_ON_ONCE(!unmapped))
+		iommu_iotlb_gather_init(&gather);
+		unmapped = iommu_unmap_fast(domain, start, iova - start, &gather);
+		/* Always sync: the gather may also hold page-table pages. */
+		iommu_iotlb_sync(domain, &gather);
+
+		/* Unpin what is unmapped for sure; leak the rest, if any. */
+		for (i = 0; i < n; i++) {
+			covered += runs[i].npage << PAGE_SHIFT;
+			if (covered > unmapped)
+				break;
+		}
+		vfio_dkms_unpin_runs(runs, i, dirty);
+		if (WARN_ON_ONCE(unmapped != iova - start))
 			break;
-		/* iommu_unmap() has flushed the IOTLB: the pages are free. */
-		unpin_user_page_range_dirty_lock(pfn_to_page(PHYS_PFN(phys)),
-						 unmapped >> PAGE_SHIFT, dirty);
-		iova += unmapped;
 		cond_resched();
 	}
 	iommu->pinned_pages -= dma->size >> PAGE_SHIFT;
@@ -284,6 +351,61 @@ static int vfio_dkms_map_run(struct vfio_dkms_iommu *iommu,
 }
 
 /*
+ * Map the pinned runs iommu->runs[0..@n) back to back at the end of @dma with
+ * one iommu_map_sg(), i.e. one iotlb_sync_map, instead of one per run.  If
+ * the IOMMU layer maps less than asked, undo that and map run by run.  On
+ * failure the runs not mapped are unpinned; the mapped ones are in @dma.
+ */
+static int vfio_dkms_map_runs(struct vfio_dkms_iommu *iommu,
+			      struct vfio_dkms_dma *dma, unsigned int n)
+{
+	int prot = dma->prot | (iommu->cache ? IOMMU_CACHE : 0);
+	struct vfio_dkms_run *runs = iommu->runs;
+	struct scatterlist *sgl = iommu->sgl;
+	unsigned long iova = dma->iova + dma->size;
+	size_t len = 0;
+	ssize_t mapped;
+	unsigned int i;
+	int ret = 0;
+
+	if (!n)
+		return 0;
+
+	sg_init_table(sgl, n);
+	for (i = 0; i < n; i++) {
+		sg_set_page(&sgl[i], pfn_to_page(runs[i].pfn),
+			    runs[i].npage << PAGE_SHIFT, 0);
+		len += runs[i].npage << PAGE_SHIFT;
+	}
+
+	mapped = vfio_dkms_iommu_map_sg(iommu->domain, iova, sgl, n, prot);
+	if (mapped < 0) {
+		/* The IOMMU layer has undone its part already. */
+		i = 0;
+		ret = mapped;
+		goto out_unpin;
+	}
+	if ((size_t)mapped == len) {
+		dma->size += len;
+		return 0;
+	}
+
+	/* Short map: undo it and fall back to one iommu_map() per run. */
+	if (mapped)
+		iommu_unmap(iommu->domain, iova, mapped);
+	for (i = 0; i < n; i++) {
+		ret = vfio_dkms_map_run(iommu, dma, runs[i].pfn,
+					runs[i].npage);
+		if (ret)
+			break;
+	}
+out_unpin:
+	if (ret)
+		vfio_dkms_unpin_runs(runs + i, n - i, false);
+	return ret;
+}
+
+/*
  * Pin and map @size bytes of @dma.  On failure whatever was mapped is still
  * recorded in @dma (size, locked) for the caller to remove.
  */
@@ -292,13 +414,26 @@ static int vfio_dkms_pin_map_dma(struct vfio_dkms_iommu *iommu,
 {
 	unsigned long npage = size >> PAGE_SHIFT, done = 0;
 	unsigned long run_pfn = 0, run_npage = 0;
-	unsigned int gup_flags = FOLL_LONGTERM;
+	unsigned int gup_flags = FOLL_LONGTERM, nrun = 0;
 	const unsigned long batch_max = PAGE_SIZE / sizeof(struct page *);
+	struct vfio_dkms_run *runs = iommu->runs;
 	struct page **pages;
-	int ret = 0;
+	int ret;
 
 	if (dma->prot & IOMMU_WRITE)
 		gup_flags |= FOLL_WRITE;
+
+	/*
+	 * Charge the whole mapping first: over the limit, nothing gets
+	 * pinned.  On failure the caller gives dma->locked back.
+	 */
+	ret = vfio_dkms_lock_acct(dma, npage);
+	if (ret) {
+		if (ret == -ENOMEM)
+			pr_warn_ratelimited("%s: RLIMIT_MEMLOCK (%lu) exceeded\n",
+					    __func__, rlimit(RLIMIT_MEMLOCK));
+		return ret;
+	}
 
 	pages = (struct page **)__get_free_page(GFP_KERNEL);
 	if (!pages)
@@ -308,42 +443,37 @@ static int vfio_dkms_pin_map_dma(struct vfio_dkms_iommu *iommu,
 		unsigned long batch = min(npage - done, batch_max);
 		long pinned, i;
 
-		/* Charge first: over the limit, nothing gets pinned. */
-		ret = vfio_dkms_lock_acct(dma, batch);
-		if (ret) {
-			if (ret == -ENOMEM)
-				pr_warn_ratelimited("%s: RLIMIT_MEMLOCK (%lu) exceeded\n",
-						    __func__,
-						    rlimit(RLIMIT_MEMLOCK));
-			break;
-		}
-
 		mmap_read_lock(current->mm);
 		pinned = vfio_dkms_pin_user_pages(dma->vaddr +
 						  (done << PAGE_SHIFT),
 						  batch, gup_flags, pages);
 		mmap_read_unlock(current->mm);
 		if (pinned <= 0) {
-			vfio_dkms_lock_acct(dma, -(long)batch);
 			ret = pinned ? pinned : -EFAULT;
 			break;
 		}
-		if (pinned < batch)
-			vfio_dkms_lock_acct(dma, -(long)(batch - pinned));
 
 		for (i = 0; i < pinned; i++) {
 			unsigned long pfn = page_to_pfn(pages[i]);
 
-			if (run_npage && pfn == run_pfn + run_npage) {
+			if (run_npage && pfn == run_pfn + run_npage &&
+			    run_npage < VFIO_DKMS_RUN_MAX) {
 				run_npage++;
 				continue;
 			}
 			if (run_npage) {
-				ret = vfio_dkms_map_run(iommu, dma, run_pfn,
-							run_npage);
-				if (ret) {
-					unpin_user_pages(pages + i, pinned - i);
-					goto out_unpin_run;
+				runs[nrun].pfn = run_pfn;
+				runs[nrun].npage = run_npage;
+				run_npage = 0;
+				if (++nrun == VFIO_DKMS_RUN_BATCH) {
+					ret = vfio_dkms_map_runs(iommu, dma,
+								 nrun);
+					nrun = 0;
+					if (ret) {
+						unpin_user_pages(pages + i,
+								 pinned - i);
+						goto out;
+					}
 				}
 			}
 			run_pfn = pfn;
@@ -353,17 +483,25 @@ static int vfio_dkms_pin_map_dma(struct vfio_dkms_iommu *iommu,
 		cond_resched();
 	}
 
-	if (!ret && run_npage) {
-		ret = vfio_dkms_map_run(iommu, dma, run_pfn, run_npage);
-		if (!ret)
+	if (!ret) {
+		if (run_npage) {
+			runs[nrun].pfn = run_pfn;
+			runs[nrun].npage = run_npage;
 			run_npage = 0;
+			nrun++;
+		}
+		ret = vfio_dkms_map_runs(iommu, dma, nrun);
+		nrun = 0;
 	}
 
-out_unpin_run:
+out:
 	/* Pages pinned but not mapped; their charge stays in dma->locked. */
-	if (ret && run_npage)
-		unpin_user_page_range_dirty_lock(pfn_to_page(run_pfn), run_npage,
-						 false);
+	if (ret) {
+		vfio_dkms_unpin_runs(runs, nrun, false);
+		if (run_npage)
+			unpin_user_page_range_dirty_lock(pfn_to_page(run_pfn),
+							 run_npage, false);
+	}
 	free_page((unsigned long)pages);
 	return ret;
 }
@@ -812,6 +950,16 @@ struct vfio_dkms_iommu *vfio_dkms_type1_open(unsigned long arg)
 	iommu = kzalloc(sizeof(*iommu), GFP_KERNEL_ACCOUNT);
 	if (!iommu)
 		return ERR_PTR(-ENOMEM);
+	iommu->runs = kvmalloc_array(VFIO_DKMS_RUN_BATCH, sizeof(*iommu->runs),
+				     GFP_KERNEL_ACCOUNT);
+	iommu->sgl = kvmalloc_array(VFIO_DKMS_RUN_BATCH, sizeof(*iommu->sgl),
+				    GFP_KERNEL_ACCOUNT);
+	if (!iommu->runs || !iommu->sgl) {
+		kvfree(iommu->runs);
+		kvfree(iommu->sgl);
+		kfree(iommu);
+		return ERR_PTR(-ENOMEM);
+	}
 
 	mutex_init(&iommu->lock);
 	INIT_LIST_HEAD(&iommu->group_list);
@@ -833,6 +981,8 @@ void vfio_dkms_type1_release(struct vfio_dkms_iommu *iommu)
 	vfio_dkms_iova_free(&iommu->iova_list);
 	mutex_unlock(&iommu->lock);
 	mutex_destroy(&iommu->lock);
+	kvfree(iommu->runs);
+	kvfree(iommu->sgl);
 	kfree(iommu);
 }
 
