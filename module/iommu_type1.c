@@ -333,6 +333,17 @@ static void vfio_dkms_remove_all_dma(struct vfio_dkms_iommu *iommu)
 				     rb_entry(node, struct vfio_dkms_dma, node));
 }
 
+/*
+ * @len more bytes of @dma are pinned and mapped.  The one place a mapping
+ * grows, so the introspection counter always equals the sum of the sizes.
+ */
+static void vfio_dkms_dma_grow(struct vfio_dkms_iommu *iommu,
+			       struct vfio_dkms_dma *dma, size_t len)
+{
+	dma->size += len;
+	iommu->pinned_pages += len >> PAGE_SHIFT;
+}
+
 /* Map one pinned, physically contiguous run; it becomes part of @dma. */
 static int vfio_dkms_map_run(struct vfio_dkms_iommu *iommu,
 			     struct vfio_dkms_dma *dma, unsigned long pfn,
@@ -345,8 +356,7 @@ static int vfio_dkms_map_run(struct vfio_dkms_iommu *iommu,
 				  PFN_PHYS(pfn), npage << PAGE_SHIFT, prot);
 	if (ret)
 		return ret;
-	dma->size += npage << PAGE_SHIFT;
-	iommu->pinned_pages += npage;
+	vfio_dkms_dma_grow(iommu, dma, npage << PAGE_SHIFT);
 	return 0;
 }
 
@@ -386,7 +396,7 @@ static int vfio_dkms_map_runs(struct vfio_dkms_iommu *iommu,
 		goto out_unpin;
 	}
 	if ((size_t)mapped == len) {
-		dma->size += len;
+		vfio_dkms_dma_grow(iommu, dma, len);
 		return 0;
 	}
 
