@@ -3,14 +3,15 @@
  * vfio-dkms type1 IOMMU backend (VFIO_TYPE1_IOMMU / VFIO_TYPE1v2_IOMMU).
  *
  * One IOMMU paging domain per container, shared by every attached group.
- * VFIO_IOMMU_MAP_DMA pins the user pages long-term, charges them to the
- * mapping process's locked_vm (RLIMIT_MEMLOCK, unless CAP_IPC_LOCK; charged
- * once per mapping, before pinning) and maps the physically contiguous runs
- * up to VFIO_DKMS_RUN_BATCH at a time with one iommu_map_sg() call.
- * VFIO_IOMMU_UNMAP_DMA removes whole mappings (iommu_unmap_fast(), one IOTLB
- * sync per VFIO_DKMS_RUN_BATCH runs, pages unpinned after the sync); every
- * page is unpinned and every charge given back on unmap and when the backend
- * is released (container closed, process killed).
+ * VFIO_IOMMU_MAP_DMA pins the user pages long-term with the lockless fast
+ * GUP walk, charges them to the mapping process's locked_vm (RLIMIT_MEMLOCK,
+ * unless CAP_IPC_LOCK; charged once per mapping, before pinning), maps the
+ * physically contiguous runs up to VFIO_DKMS_RUN_BATCH at a time with one
+ * iommu_map_sg() call and records the run lengths.  VFIO_IOMMU_UNMAP_DMA
+ * removes whole mappings, run by run from that record (iommu_unmap_fast(),
+ * one IOTLB sync per VFIO_DKMS_RUN_BATCH runs, pages unpinned after the
+ * sync); every page is unpinned and every charge given back on unmap and
+ * when the backend is released (container closed, process killed).
  *
  * Not implemented (the in-tree backend has them): dirty page tracking,
  * VFIO_DMA_MAP_FLAG_VADDR / VFIO_DMA_UNMAP_FLAG_VADDR, mappings of
@@ -118,6 +119,9 @@ struct vfio_dkms_iova {
  * @locked: pages charged to @mm's locked_vm
  * @task: the mapping process (group leader), for the accounting
  * @mm: its mm, grabbed: charges go back to it even from another context
+ * @run_chunks: the lengths of the physically contiguous runs mapped so far,
+ *	in IOVA order (struct vfio_dkms_run_chunk), so that unmap finds them
+ *	without walking the IOMMU page table page by page
  */
 struct vfio_dkms_dma {
 	struct rb_node node;
@@ -129,7 +133,23 @@ struct vfio_dkms_dma {
 	unsigned long locked;
 	struct task_struct *task;
 	struct mm_struct *mm;
+	struct list_head run_chunks;
 };
+
+/*
+ * One page of run lengths (in pages) of a mapping.  Only the lengths are
+ * kept, 4 bytes per run: unmap reads the physical address of each run's
+ * first page back from the IOMMU page table, one walk per run.  Storing
+ * the pfns as well would save that walk for four times the memory.
+ */
+struct vfio_dkms_run_chunk {
+	struct list_head next;
+	unsigned int nr;
+	u32 npage[];
+};
+
+#define VFIO_DKMS_CHUNK_RUNS \
+	((PAGE_SIZE - sizeof(struct vfio_dkms_run_chunk)) / sizeof(u32))
 
 /* --- the mapping tree -------------------------------------------------- */
 
@@ -247,13 +267,14 @@ static void vfio_dkms_unpin_runs(struct vfio_dkms_run *runs, unsigned int n,
 
 /*
  * Unmap everything mapped for @dma and unpin the pages behind it, up to
- * VFIO_DKMS_RUN_BATCH physically contiguous runs at a time: the runs are
- * found (iommu_iova_to_phys()) and recorded, the IOVA range they cover is
- * unmapped with one iommu_unmap_fast() and the IOTLB synced once, and only
- * then are the runs unpinned, so the device can never reach a page that was
- * given back.  One gather per batch rather than one per run: the IOMMU
- * driver flushes a gather early whenever the page size it is fed changes,
- * which runs of varying length would do all the time.
+ * VFIO_DKMS_RUN_BATCH runs at a time: the runs are taken from the list the
+ * map path recorded (the physical address of each run's first page is read
+ * back with iommu_iova_to_phys()), the IOVA range they cover is unmapped
+ * with one iommu_unmap_fast() and the IOTLB synced once, and only then are
+ * the runs unpinned, so the device can never reach a page that was given
+ * back.  One gather per batch rather than one per run: the IOMMU driver
+ * flushes a gather early whenever the page size it is fed changes, which
+ * runs of varying length would do all the time.
  */
 static void vfio_dkms_unmap_unpin(struct vfio_dkms_iommu *iommu,
 				  struct vfio_dkms_dma *dma)
@@ -262,34 +283,37 @@ static void vfio_dkms_unmap_unpin(struct vfio_dkms_iommu *iommu,
 	dma_addr_t iova = dma->iova, end = dma->iova + dma->size;
 	bool dirty = dma->prot & IOMMU_WRITE;
 	struct vfio_dkms_run *runs = iommu->runs;
+	struct vfio_dkms_run_chunk *chunk;
 	struct iommu_iotlb_gather gather;
+	unsigned int idx = 0;
 
-	while (domain && iova < end) {
+	chunk = list_first_entry_or_null(&dma->run_chunks,
+					 struct vfio_dkms_run_chunk, next);
+	while (domain && chunk && iova < end) {
 		dma_addr_t start = iova;
 		size_t unmapped, covered = 0;
 		unsigned int n = 0, i;
 
 		while (iova < end && n < VFIO_DKMS_RUN_BATCH) {
-			phys_addr_t phys = iommu_iova_to_phys(domain, iova);
-			size_t len;
+			phys_addr_t phys;
 
-			if (!phys)
-				break;
-			/* Find the physically contiguous run starting here. */
-			for (len = PAGE_SIZE; iova + len < end; len += PAGE_SIZE)
-				if (iommu_iova_to_phys(domain, iova + len) !=
-				    phys + len)
+			if (idx == chunk->nr) {
+				if (list_is_last(&chunk->next, &dma->run_chunks))
 					break;
+				chunk = list_next_entry(chunk, next);
+				idx = 0;
+				continue;
+			}
+			phys = iommu_iova_to_phys(domain, iova);
+			if (WARN_ON_ONCE(!phys))
+				break;
 			runs[n].pfn = PHYS_PFN(phys);
-			runs[n].npage = len >> PAGE_SHIFT;
+			runs[n].npage = chunk->npage[idx++];
+			iova += runs[n].npage << PAGE_SHIFT;
 			n++;
-			iova += len;
 		}
-		if (WARN_ON_ONCE(!n)) {
-			/* A hole: nothing mapped at this IOVA. */
-			iova += PAGE_SIZE;
-			continue;
-		}
+		if (WARN_ON_ONCE(!n || iova > end))
+			break;
 
 		iommu_iotlb_gather_init(&gather);
 		unmapped = iommu_unmap_fast(domain, start, iova - start, &gather);
@@ -311,10 +335,44 @@ static void vfio_dkms_unmap_unpin(struct vfio_dkms_iommu *iommu,
 	dma->size = 0;
 }
 
+static void vfio_dkms_free_runs(struct vfio_dkms_dma *dma)
+{
+	struct vfio_dkms_run_chunk *chunk, *tmp;
+
+	list_for_each_entry_safe(chunk, tmp, &dma->run_chunks, next)
+		free_page((unsigned long)chunk);
+	INIT_LIST_HEAD(&dma->run_chunks);
+}
+
+/*
+ * Make room in @dma's run list for @n more runs, before they are mapped:
+ * recording a run that is already mapped must not fail.
+ */
+static int vfio_dkms_reserve_runs(struct vfio_dkms_dma *dma, unsigned int n)
+{
+	struct vfio_dkms_run_chunk *chunk;
+	unsigned long room = 0;
+
+	if (!list_empty(&dma->run_chunks)) {
+		chunk = list_last_entry(&dma->run_chunks,
+					struct vfio_dkms_run_chunk, next);
+		room = VFIO_DKMS_CHUNK_RUNS - chunk->nr;
+	}
+	while (room < n) {
+		chunk = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+		if (!chunk)
+			return -ENOMEM;
+		list_add_tail(&chunk->next, &dma->run_chunks);
+		room += VFIO_DKMS_CHUNK_RUNS;
+	}
+	return 0;
+}
+
 static void vfio_dkms_remove_dma(struct vfio_dkms_iommu *iommu,
 				 struct vfio_dkms_dma *dma)
 {
 	vfio_dkms_unmap_unpin(iommu, dma);
+	vfio_dkms_free_runs(dma);
 	vfio_dkms_lock_acct(dma, -(long)dma->locked);
 	rb_erase(&dma->node, &iommu->dma_list);
 	iommu->dma_count--;
@@ -334,14 +392,28 @@ static void vfio_dkms_remove_all_dma(struct vfio_dkms_iommu *iommu)
 }
 
 /*
- * @len more bytes of @dma are pinned and mapped.  The one place a mapping
- * grows, so the introspection counter always equals the sum of the sizes.
+ * A run of @npage pages is pinned and mapped at the end of @dma; room for
+ * it was reserved.  The one place a mapping grows, so the introspection
+ * counter always equals the sum of the sizes and the run list covers
+ * exactly what is mapped.
  */
-static void vfio_dkms_dma_grow(struct vfio_dkms_iommu *iommu,
-			       struct vfio_dkms_dma *dma, size_t len)
+static void vfio_dkms_dma_add_run(struct vfio_dkms_iommu *iommu,
+				  struct vfio_dkms_dma *dma, unsigned long npage)
 {
-	dma->size += len;
-	iommu->pinned_pages += len >> PAGE_SHIFT;
+	struct vfio_dkms_run_chunk *chunk;
+
+	/*
+	 * Full chunks are followed by the one being filled and at most a few
+	 * empty ones just reserved: look for it from the tail.
+	 */
+	chunk = list_last_entry(&dma->run_chunks,
+				struct vfio_dkms_run_chunk, next);
+	while (!list_is_first(&chunk->next, &dma->run_chunks) &&
+	       list_prev_entry(chunk, next)->nr < VFIO_DKMS_CHUNK_RUNS)
+		chunk = list_prev_entry(chunk, next);
+	chunk->npage[chunk->nr++] = npage;
+	dma->size += npage << PAGE_SHIFT;
+	iommu->pinned_pages += npage;
 }
 
 /* Map one pinned, physically contiguous run; it becomes part of @dma. */
@@ -356,7 +428,7 @@ static int vfio_dkms_map_run(struct vfio_dkms_iommu *iommu,
 				  PFN_PHYS(pfn), npage << PAGE_SHIFT, prot);
 	if (ret)
 		return ret;
-	vfio_dkms_dma_grow(iommu, dma, npage << PAGE_SHIFT);
+	vfio_dkms_dma_add_run(iommu, dma, npage);
 	return 0;
 }
 
@@ -381,6 +453,12 @@ static int vfio_dkms_map_runs(struct vfio_dkms_iommu *iommu,
 	if (!n)
 		return 0;
 
+	ret = vfio_dkms_reserve_runs(dma, n);
+	if (ret) {
+		i = 0;
+		goto out_unpin;
+	}
+
 	sg_init_table(sgl, n);
 	for (i = 0; i < n; i++) {
 		sg_set_page(&sgl[i], pfn_to_page(runs[i].pfn),
@@ -396,7 +474,8 @@ static int vfio_dkms_map_runs(struct vfio_dkms_iommu *iommu,
 		goto out_unpin;
 	}
 	if ((size_t)mapped == len) {
-		vfio_dkms_dma_grow(iommu, dma, len);
+		for (i = 0; i < n; i++)
+			vfio_dkms_dma_add_run(iommu, dma, runs[i].npage);
 		return 0;
 	}
 
@@ -453,11 +532,15 @@ static int vfio_dkms_pin_map_dma(struct vfio_dkms_iommu *iommu,
 		unsigned long batch = min(npage - done, batch_max);
 		long pinned, i;
 
-		mmap_read_lock(current->mm);
-		pinned = vfio_dkms_pin_user_pages(dma->vaddr +
-						  (done << PAGE_SHIFT),
-						  batch, gup_flags, pages);
-		mmap_read_unlock(current->mm);
+		/*
+		 * MAP_DMA runs in the mapping process, so the lockless fast
+		 * walk applies: one pass over each page table instead of a
+		 * full walk and a page-table lock per page.  It falls back to
+		 * the locked slow path by itself where it must (faults,
+		 * long-term pins needing migration).
+		 */
+		pinned = pin_user_pages_fast(dma->vaddr + (done << PAGE_SHIFT),
+					     batch, gup_flags, pages);
 		if (pinned <= 0) {
 			ret = pinned ? pinned : -EFAULT;
 			break;
@@ -591,6 +674,7 @@ static int vfio_dkms_dma_do_map(struct vfio_dkms_iommu *iommu,
 	dma->task = current->group_leader;
 	mmgrab(current->mm);
 	dma->mm = current->mm;
+	INIT_LIST_HEAD(&dma->run_chunks);
 
 	/* Linked with size 0; grows as runs get mapped. */
 	vfio_dkms_link_dma(iommu, dma);

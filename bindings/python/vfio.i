@@ -477,33 +477,61 @@ static PyObject *vfio_py_memory_attach_region(PyObject *self, PyObject *args)
 %}
 
 /*
- * The register path: region_read8..64(region, offset) and
- * region_write8..64(region, offset, value) as METH_FASTCALL functions (no
- * argument tuple), one pread/pwrite in the library each.  The package binds
- * them per Region, so a read is: Python method call -> this -> libvfio.
+ * The register path: vfio._native.RegionIO, the base type of vfio.Region.
+ * read8..64(offset) and write8..64(offset, value) are C methods of the type
+ * itself, so `region.read32(off)` is one vectorcall straight into C (no
+ * Python frame, no argument tuple), then one pread/pwrite in the library.
+ * The handle lives in the object and is cleared by _detach() when the device
+ * closes: a method fetched earlier (`rd = region.read32`) then raises
+ * ValueError instead of touching freed memory.  The GIL is held throughout,
+ * so a close from another thread cannot free the handle mid-call.
  */
 %{
-static inline int vfio_py_region_args(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t want,
-				      void **r, uint64_t *off)
+struct vfio_py_regionio {
+	PyObject_HEAD
+	struct vfio_region *r;	/* NULL once the device is closed */
+};
+
+static inline struct vfio_region *vfio_py_regionio_get(PyObject *self)
 {
-	if (nargs != want) {
-		PyErr_Format(PyExc_TypeError, "expected %zd arguments, got %zd", want - 1, nargs - 1);
-		return -1;
-	}
-	if (vfio_py_handle(args[0], SWIGTYPE_p_vfio_region, r) < 0)
-		return -1;
-	return vfio_py_u64(args[1], UINT64_MAX, off);
+	struct vfio_region *r = ((struct vfio_py_regionio *)self)->r;
+
+	if (!r)
+		PyErr_SetString(PyExc_ValueError, "operation on a closed device");
+	return r;
 }
 
-#define VFIO_PY_REGION_RW(BITS)						\
-static PyObject *vfio_py_region_read##BITS(PyObject *self, PyObject *const *args,	\
-					   Py_ssize_t nargs)		\
+static PyObject *vfio_py_regionio_attach(PyObject *self, PyObject *handle)
+{
+	void *r;
+
+	if (vfio_py_handle(handle, SWIGTYPE_p_vfio_region, &r) < 0)
+		return NULL;
+	((struct vfio_py_regionio *)self)->r = r;
+	Py_RETURN_NONE;
+}
+
+static PyObject *vfio_py_regionio_detach(PyObject *self, PyObject *unused)
+{
+	(void)unused;
+	((struct vfio_py_regionio *)self)->r = NULL;
+	Py_RETURN_NONE;
+}
+
+static PyObject *vfio_py_regionio_closed(PyObject *self, void *closure)
+{
+	(void)closure;
+	return PyBool_FromLong(((struct vfio_py_regionio *)self)->r == NULL);
+}
+
+#define VFIO_PY_REGIONIO_RW(BITS)					\
+static PyObject *vfio_py_regionio_read##BITS(PyObject *self, PyObject *oo)	\
 {									\
-	void *r;							\
-	uint64_t off;							\
+	struct vfio_region *r = vfio_py_regionio_get(self);		\
 	uint##BITS##_t v;						\
+	uint64_t off;							\
 	int rc;								\
-	if (vfio_py_region_args(args, nargs, 2, &r, &off) < 0)		\
+	if (!r || vfio_py_u64(oo, UINT64_MAX, &off) < 0)		\
 		return NULL;						\
 	rc = vfio_region_read##BITS(r, off, &v);			\
 	if (rc < 0) {							\
@@ -512,14 +540,20 @@ static PyObject *vfio_py_region_read##BITS(PyObject *self, PyObject *const *args
 	}								\
 	return PyLong_FromUnsignedLongLong(v);				\
 }									\
-static PyObject *vfio_py_region_write##BITS(PyObject *self, PyObject *const *args, \
-					    Py_ssize_t nargs)		\
+static PyObject *vfio_py_regionio_write##BITS(PyObject *self, PyObject *const *args, \
+					      Py_ssize_t nargs)		\
 {									\
-	void *r;							\
+	struct vfio_region *r;						\
 	uint64_t off, v;						\
 	int rc;								\
-	if (vfio_py_region_args(args, nargs, 3, &r, &off) < 0 ||	\
-	    vfio_py_u64(args[2], BITS == 64 ? UINT64_MAX : (1ULL << (BITS % 64)) - 1, &v) < 0) \
+	if (nargs != 2) {						\
+		PyErr_Format(PyExc_TypeError,				\
+			     "write" #BITS "() takes 2 arguments (%zd given)", nargs); \
+		return NULL;						\
+	}								\
+	r = vfio_py_regionio_get(self);					\
+	if (!r || vfio_py_u64(args[0], UINT64_MAX, &off) < 0 ||		\
+	    vfio_py_u64(args[1], BITS == 64 ? UINT64_MAX : (1ULL << (BITS % 64)) - 1, &v) < 0) \
 		return NULL;						\
 	rc = vfio_region_write##BITS(r, off, (uint##BITS##_t)v);	\
 	if (rc < 0) {							\
@@ -528,23 +562,47 @@ static PyObject *vfio_py_region_write##BITS(PyObject *self, PyObject *const *arg
 	}								\
 	Py_RETURN_NONE;							\
 }
-VFIO_PY_REGION_RW(8)
-VFIO_PY_REGION_RW(16)
-VFIO_PY_REGION_RW(32)
-VFIO_PY_REGION_RW(64)
+VFIO_PY_REGIONIO_RW(8)
+VFIO_PY_REGIONIO_RW(16)
+VFIO_PY_REGIONIO_RW(32)
+VFIO_PY_REGIONIO_RW(64)
 
-#define VFIO_PY_FAST(NAME) \
-	{ #NAME, (PyCFunction)(void (*)(void))vfio_py_##NAME, METH_FASTCALL, NULL }
-static PyMethodDef vfio_py_fast_methods[] = {
-	VFIO_PY_FAST(region_read8), VFIO_PY_FAST(region_read16),
-	VFIO_PY_FAST(region_read32), VFIO_PY_FAST(region_read64),
-	VFIO_PY_FAST(region_write8), VFIO_PY_FAST(region_write16),
-	VFIO_PY_FAST(region_write32), VFIO_PY_FAST(region_write64),
-	{ NULL, NULL, 0, NULL },
+#define VFIO_PY_REGIONIO_METHODS(BITS, WHAT)				\
+	{"read" #BITS, vfio_py_regionio_read##BITS, METH_O,		\
+	 "read" #BITS "(offset) -> int: read " WHAT " at offset (one pread)."}, \
+	{"write" #BITS, (PyCFunction)(void (*)(void))vfio_py_regionio_write##BITS, \
+	 METH_FASTCALL, "write" #BITS "(offset, value): write " WHAT " at offset (one pwrite)."}
+static PyMethodDef vfio_py_regionio_methods[] = {
+	VFIO_PY_REGIONIO_METHODS(8, "8 bits"),
+	VFIO_PY_REGIONIO_METHODS(16, "16 bits (little endian)"),
+	VFIO_PY_REGIONIO_METHODS(32, "32 bits (little endian)"),
+	VFIO_PY_REGIONIO_METHODS(64, "64 bits (little endian)"),
+	{"_attach", vfio_py_regionio_attach, METH_O, "Take a vfio_region handle."},
+	{"_detach", vfio_py_regionio_detach, METH_NOARGS, "Forget the handle (device closed)."},
+	{NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef vfio_py_regionio_getset[] = {
+	{"closed", vfio_py_regionio_closed, NULL, "True once the device is closed.", NULL},
+	{NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject vfio_py_regionio_type = {
+	PyVarObject_HEAD_INIT(NULL, 0)
+	.tp_name = "vfio._native.RegionIO",
+	.tp_basicsize = sizeof(struct vfio_py_regionio),
+	.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+	.tp_doc = "Register access to a device region through the VFIO fd.",
+	.tp_new = PyType_GenericNew,
+	.tp_methods = vfio_py_regionio_methods,
+	.tp_getset = vfio_py_regionio_getset,
 };
 %}
 
 %init %{
-	if (PyModule_AddFunctions(m, vfio_py_fast_methods) < 0)
+	if (PyType_Ready(&vfio_py_regionio_type) < 0)
+		return NULL;
+	Py_INCREF(&vfio_py_regionio_type);
+	if (PyModule_AddObject(m, "RegionIO", (PyObject *)&vfio_py_regionio_type) < 0)
 		return NULL;
 %}

@@ -436,6 +436,7 @@ class Device:
             m._invalidate()
         for r in self._regions.values():
             r._r = None
+            r._detach()
         for irqs in self._irqs.values():
             for irq in irqs:
                 irq._irq = None
@@ -489,7 +490,7 @@ def open(address: str, backend: str = "auto") -> Device:
         raise
 
 
-class Region:
+class Region(_n.RegionIO):
     """A device region: a BAR, the expansion ROM, config space...
 
     Register accesses go to the device through the VFIO fd (pread/pwrite),
@@ -512,7 +513,8 @@ class Region:
 
     @classmethod
     def _new(cls, dev, r):
-        self = object.__new__(cls)
+        self = _n.RegionIO.__new__(cls)
+        self._attach(r)
         self._r = r
         self.device = dev
         self.index = _n.vfio_region_index(r)
@@ -530,38 +532,8 @@ class Region:
             self.type = None
         return self
 
-    # The register path: one C call each (see vfio.i).
-    def read8(self, offset: int) -> int:
-        """Read 8 bits at *offset*."""
-        return _n.region_read8(self._r, offset)
-
-    def read16(self, offset: int) -> int:
-        """Read 16 bits (little endian) at *offset*."""
-        return _n.region_read16(self._r, offset)
-
-    def read32(self, offset: int) -> int:
-        """Read 32 bits (little endian) at *offset*."""
-        return _n.region_read32(self._r, offset)
-
-    def read64(self, offset: int) -> int:
-        """Read 64 bits (little endian) at *offset*."""
-        return _n.region_read64(self._r, offset)
-
-    def write8(self, offset: int, value: int) -> None:
-        """Write 8 bits at *offset*."""
-        _n.region_write8(self._r, offset, value)
-
-    def write16(self, offset: int, value: int) -> None:
-        """Write 16 bits (little endian) at *offset*."""
-        _n.region_write16(self._r, offset, value)
-
-    def write32(self, offset: int, value: int) -> None:
-        """Write 32 bits (little endian) at *offset*."""
-        _n.region_write32(self._r, offset, value)
-
-    def write64(self, offset: int, value: int) -> None:
-        """Write 64 bits (little endian) at *offset*."""
-        _n.region_write64(self._r, offset, value)
+    # read8..read64 and write8..write64 are C methods of _n.RegionIO (see
+    # vfio.i): one call straight into libvfio, no Python frame in between.
 
     def read(self, offset: int, length: int) -> bytes:
         """Read *length* bytes at *offset* (the kernel picks the access widths)."""

@@ -608,6 +608,8 @@ def test_close_invalidates_handles(backend, edu_addr):
     dev = vfio.open(edu_addr, backend=backend)
     try:
         bar, cfg = dev.region(0), dev.config
+        rd, wr = bar.read32, cfg.write16            # accessors fetched before the close
+        assert rd(0) == EDU_ID and not bar.closed
         m = bar.map()                               # a map object, no memoryview
         buf = dev.dma_alloc(4096)
         irq = dev.irq_enable("msi")[0]
@@ -617,10 +619,10 @@ def test_close_invalidates_handles(backend, edu_addr):
     for call in (lambda: bar.read32(0), lambda: cfg.read16(0), lambda: m.read32(0),
                  lambda: irq.wait(0), lambda: irq.fileno(), lambda: buf.read32(0),
                  lambda: bar.map(), lambda: dev.region(0), lambda: dev.reset(),
-                 lambda: dev.dma_alloc(4096)):
+                 lambda: dev.dma_alloc(4096), lambda: rd(0), lambda: wr(4, 0)):
         with pytest.raises(ValueError):
             call()
-    assert buf.closed and m.closed and irq.closed
+    assert buf.closed and m.closed and irq.closed and bar.closed and cfg.closed
 
 
 def test_memoryview_keeps_device_alive(backend, edu_addr):
