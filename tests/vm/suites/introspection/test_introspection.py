@@ -177,6 +177,18 @@ def test_files_root_only(edu):
         assert st.st_uid == 0 and st.st_gid == 0
 
 
+def test_module_version(edu):
+    """MODULE_VERSION of both modules is the release in the VERSION file."""
+    top = os.path.dirname(os.path.abspath(__file__))
+    for _ in range(4):
+        top = os.path.dirname(top)
+    with open(os.path.join(top, "VERSION")) as f:
+        want = f.read().strip()
+    for mod in ("vfio_dkms", "vfio_dkms_pci"):
+        with open("/sys/module/%s/version" % mod) as f:
+            assert f.read().strip() == want, mod
+
+
 def test_idle_group(edu):
     g = group_rec(edu)
     assert g["owner"] == ["none"]
