@@ -68,7 +68,33 @@ def _busy(memories):
                           "maps still exist; release them first" % n)
 
 
-class Context:
+class _Resource:
+    """The lifetime every object of this package follows: a ``with`` block
+    releases it, and so does the garbage collector -- unless its owner is
+    closed already, which released it then.  A subclass sets ``_release`` to
+    its public close/free/unmap method and overrides ``_owner_closed``."""
+
+    def _release(self) -> None:
+        raise NotImplementedError
+
+    def _owner_closed(self) -> bool:
+        return False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._release()
+
+    def __del__(self):
+        try:
+            if not self.closed and not self._owner_closed():
+                self._release()
+        except Exception:
+            pass
+
+
+class Context(_Resource):
     """One IOMMU address space (a VFIO container) that may hold several devices.
 
     DMA buffers and mappings made in a context are visible to every device
@@ -217,17 +243,7 @@ class Context:
         ctx, self._ctx = self._ctx, None
         _n.vfio_context_free(ctx)
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
+    _release = close
 
     def __repr__(self):
         if self._ctx is None:
@@ -235,7 +251,7 @@ class Context:
         return "<vfio.Context backend=%s devices=%d>" % (self.backend, len(self._devices))
 
 
-class Device:
+class Device(_Resource):
     """A PCI function opened through VFIO.  Get one with :func:`vfio.open` or
     :meth:`Context.open`; close it with :meth:`close` or a ``with`` block.
 
@@ -445,18 +461,7 @@ class Device:
         self._ctx._devices.discard(self)
         _n.vfio_device_close(d)
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            if getattr(self, "_d", None) is not None:
-                self.close()
-        except Exception:
-            pass
+    _release = close
 
     def __repr__(self):
         state = "closed" if self._d is None else "backend=%s" % self.backend
@@ -565,7 +570,7 @@ class Region(_n.RegionIO):
                                                   " closed" if self._r is None else "")
 
 
-class RegionMap(_n.Memory):
+class RegionMap(_Resource, _n.Memory):
     """A region mmapped into the process.
 
     Supports the buffer protocol (``memoryview(m)``, writable when the
@@ -613,25 +618,17 @@ class RegionMap(_n.Memory):
         # The device is closing and unmaps everything itself.
         self._detach()
 
-    def __enter__(self):
-        return self
+    _release = unmap
 
-    def __exit__(self, *exc):
-        self.unmap()
-
-    def __del__(self):
-        try:
-            if self._attached and self.region._r is not None:
-                self.unmap()
-        except Exception:
-            pass
+    def _owner_closed(self):
+        return self.region.closed
 
     def __repr__(self):
         return "<vfio.RegionMap region=%d size=%#x%s>" % (
             self.region.index, self.size, "" if self._attached else " unmapped")
 
 
-class DmaBuffer(_n.Memory):
+class DmaBuffer(_Resource, _n.Memory):
     """Zeroed, page-aligned memory mapped for DMA (from :meth:`Device.dma_alloc`).
 
     Supports the buffer protocol: ``memoryview(buf)`` is writable, and
@@ -687,18 +684,10 @@ class DmaBuffer(_n.Memory):
         self._detach()
         self._dma = None
 
-    def __enter__(self):
-        return self
+    _release = free
 
-    def __exit__(self, *exc):
-        self.free()
-
-    def __del__(self):
-        try:
-            if self._dma is not None and not self.context.closed:
-                self.free()
-        except Exception:
-            pass
+    def _owner_closed(self):
+        return self.context.closed
 
     def __repr__(self):
         if self._dma is None:
@@ -707,7 +696,7 @@ class DmaBuffer(_n.Memory):
                                                         " hugepage" if self.hugepage else "")
 
 
-class DmaMapping:
+class DmaMapping(_Resource):
     """Memory you own, mapped for DMA (from :meth:`Device.dma_map`).
 
     Holds a buffer export of the mapped object (so a bytearray cannot be
@@ -791,18 +780,10 @@ class DmaMapping:
     _attached = False
     _exports = 0
 
-    def __enter__(self):
-        return self
+    _release = unmap
 
-    def __exit__(self, *exc):
-        self.unmap()
-
-    def __del__(self):
-        try:
-            if self._dma is not None and not self.context.closed:
-                self.unmap()
-        except Exception:
-            pass
+    def _owner_closed(self):
+        return self.context.closed
 
     def __repr__(self):
         if self._dma is None:
