@@ -6,6 +6,14 @@
  * VFIO_GROUP_SET_CONTAINER; VFIO_SET_IOMMU then picks the IOMMU backend
  * (type1, the only one) which every attached group shares.  The IOMMU
  * ioctls on the container fd go to the backend.
+ *
+ * Shared ownership (docs/shared-ownership.md): a container holding a shared
+ * group can be joined by other container files (see
+ * vfio_dkms_container_shared_set()); their ioctls then go to it.  Each
+ * file owns the mappings it made, and its release removes them.  Shared
+ * and non-shared groups never mix in one container, and a non-shared group
+ * only enters a container that one file reaches, so what a non-shared
+ * group's owner sees is exactly what it saw before shared ownership.
  */
 #include <linux/fs.h>
 #include <linux/iommu.h>
@@ -42,6 +50,28 @@ bool vfio_dkms_container_has_iommu(struct vfio_dkms_container *container)
 	return ret;
 }
 
+/*
+ * A container holding shared groups (never mixed with non-shared ones).
+ * group->shared cannot change while the group is attached: it only
+ * changes while the group node is not open.
+ */
+static bool vfio_dkms_container_is_shared(struct vfio_dkms_container *container)
+{
+	lockdep_assert_held(&container->group_lock);
+	return !list_empty(&container->group_list) &&
+	       list_first_entry(&container->group_list, struct vfio_dkms_group,
+				container_next)->shared;
+}
+
+/* The container a container file's ioctls go to. */
+static struct vfio_dkms_container *vfio_dkms_container_used(struct file *filep)
+{
+	struct vfio_dkms_container *own = filep->private_data;
+	struct vfio_dkms_container *joined = smp_load_acquire(&own->joined);
+
+	return joined ?: own;
+}
+
 /**
  * vfio_dkms_container_attach_group() - VFIO_GROUP_SET_CONTAINER
  * @container: the container
@@ -51,7 +81,9 @@ bool vfio_dkms_container_has_iommu(struct vfio_dkms_container *container)
  * kernel driver is bound to any of its devices, and attaches the group to
  * the backend if one is set already.
  *
- * Return: 0 or a negative errno.
+ * Return: 0 or a negative errno; -EINVAL when the group would mix shared
+ * and non-shared groups, or would put a non-shared group in a container
+ * that several files use.
  */
 int vfio_dkms_container_attach_group(struct vfio_dkms_container *container,
 				     struct vfio_dkms_group *group)
@@ -61,6 +93,18 @@ int vfio_dkms_container_attach_group(struct vfio_dkms_container *container,
 	lockdep_assert_held(&group->group_lock);
 
 	down_write(&container->group_lock);
+	/*
+	 * Shared ownership: see the comment at the top.  A container whose
+	 * file joined another one is only the file's owner token.
+	 */
+	if (container->joined ||
+	    (!list_empty(&container->group_list) &&
+	     vfio_dkms_container_is_shared(container) != group->shared) ||
+	    (!group->shared && container->users > 1)) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+
 	ret = vfio_dkms_claim_dma_owner(group->iommu_group, group);
 	if (ret)
 		goto out_unlock;
@@ -117,7 +161,8 @@ void vfio_dkms_container_detach_group(struct vfio_dkms_group *group)
 	vfio_dkms_container_put(container);
 }
 
-static long vfio_dkms_container_set_iommu(struct vfio_dkms_container *container,
+static long vfio_dkms_container_set_iommu(struct vfio_dkms_container *own,
+					  struct vfio_dkms_container *container,
 					  unsigned long arg)
 {
 	struct vfio_dkms_iommu *iommu;
@@ -125,6 +170,20 @@ static long vfio_dkms_container_set_iommu(struct vfio_dkms_container *container,
 	long ret;
 
 	down_write(&container->group_lock);
+	/*
+	 * Shared ownership: another file set the backend already.  Each file
+	 * sets it once; the same type is then a no-op, another type -EBUSY
+	 * (the container is busy with another user's choice; -EINVAL stays
+	 * the answer to a file that set the IOMMU itself before).
+	 */
+	if (container->iommu && !own->iommu_set &&
+	    vfio_dkms_container_is_shared(container)) {
+		ret = container->iommu_type == arg ? 0 : -EBUSY;
+		if (!ret)
+			own->iommu_set = true;
+		goto out_unlock;
+	}
+
 	/* A backend needs a group to attach to, and is set only once. */
 	if (list_empty(&container->group_list) || container->iommu) {
 		ret = -EINVAL;
@@ -149,6 +208,8 @@ static long vfio_dkms_container_set_iommu(struct vfio_dkms_container *container,
 	}
 
 	container->iommu = iommu;
+	container->iommu_type = arg;
+	own->iommu_set = true;
 	up_write(&container->group_lock);
 	return 0;
 
@@ -166,7 +227,8 @@ static long vfio_dkms_container_fops_unl_ioctl(struct file *filep,
 					       unsigned int cmd,
 					       unsigned long arg)
 {
-	struct vfio_dkms_container *container = filep->private_data;
+	struct vfio_dkms_container *own = filep->private_data;
+	struct vfio_dkms_container *container = vfio_dkms_container_used(filep);
 	long ret;
 
 	switch (cmd) {
@@ -178,12 +240,18 @@ static long vfio_dkms_container_fops_unl_ioctl(struct file *filep,
 		up_read(&container->group_lock);
 		return ret;
 	case VFIO_SET_IOMMU:
-		return vfio_dkms_container_set_iommu(container, arg);
+		return vfio_dkms_container_set_iommu(own, container, arg);
 	default:
-		/* Everything else is for the backend, once there is one. */
+		/*
+		 * Everything else is for the backend, once there is one (in a
+		 * shared container: once this file has set it too).  The
+		 * file's own container owns what it maps.
+		 */
 		down_read(&container->group_lock);
-		if (container->iommu)
-			ret = vfio_dkms_type1_ioctl(container->iommu, cmd, arg);
+		if (container->iommu &&
+		    (own->iommu_set || !vfio_dkms_container_is_shared(container)))
+			ret = vfio_dkms_type1_ioctl(container->iommu, own, cmd,
+						    arg);
 		else
 			ret = -EINVAL;
 		up_read(&container->group_lock);
@@ -201,6 +269,7 @@ static int vfio_dkms_container_fops_open(struct inode *inode,
 		return -ENOMEM;
 
 	kref_init(&container->kref);
+	container->users = 1;
 	container->id = atomic_long_inc_return(&vfio_dkms_container_ids);
 	init_rwsem(&container->group_lock);
 	INIT_LIST_HEAD(&container->group_list);
@@ -211,8 +280,24 @@ static int vfio_dkms_container_fops_open(struct inode *inode,
 static int vfio_dkms_container_fops_release(struct inode *inode,
 					    struct file *filep)
 {
+	struct vfio_dkms_container *own = filep->private_data;
+	struct vfio_dkms_container *container = vfio_dkms_container_used(filep);
+
+	/*
+	 * Shared ownership: the file's mappings go with it, the backend
+	 * stays for the other users.  Without it they stay until the last
+	 * group leaves, as before.
+	 */
+	down_write(&container->group_lock);
+	container->users--;
+	if (container->iommu && vfio_dkms_container_is_shared(container))
+		vfio_dkms_type1_release_owner(container->iommu, own);
+	up_write(&container->group_lock);
+
+	if (own->joined)
+		vfio_dkms_container_put(own->joined);
 	/* Attached groups keep the container until they leave it. */
-	vfio_dkms_container_put(filep->private_data);
+	vfio_dkms_container_put(own);
 	return 0;
 }
 
@@ -225,11 +310,74 @@ static const struct file_operations vfio_dkms_container_fops = {
 	.llseek		= VFIO_DKMS_NO_LLSEEK,
 };
 
+/* The container the file's ioctls go to, NULL if not a container file. */
 struct vfio_dkms_container *vfio_dkms_container_from_file(struct file *file)
 {
 	if (file->f_op != &vfio_dkms_container_fops)
 		return NULL;
-	return file->private_data;
+	return vfio_dkms_container_used(file);
+}
+
+/*
+ * Make the container file @file, whose own container is @own, use
+ * @container instead; @own must be unused (no group, never joined).
+ */
+static int vfio_dkms_container_join(struct vfio_dkms_container *own,
+				    struct vfio_dkms_container *container)
+{
+	int ret = 0;
+
+	down_write(&container->group_lock);
+	container->users++;
+	up_write(&container->group_lock);
+	kref_get(&container->kref);
+
+	/* A joined container takes no groups (attach checks, same lock). */
+	down_write(&own->group_lock);
+	if (!list_empty(&own->group_list) || own->joined)
+		ret = -EINVAL;
+	else
+		/* The file's ioctls go to @container from here on. */
+		smp_store_release(&own->joined, container);
+	up_write(&own->group_lock);
+
+	if (ret) {
+		down_write(&container->group_lock);
+		container->users--;
+		up_write(&container->group_lock);
+		vfio_dkms_container_put(container);
+	}
+	return ret;
+}
+
+/**
+ * vfio_dkms_container_shared_set() - VFIO_GROUP_SET_CONTAINER, shared group
+ * @file: the file passed to the ioctl
+ * @group: a shared group, with its group_lock held
+ *
+ * A group not in a container yet is attached to the container @file uses.
+ * A group in container X already stays there: @file must use X, or be an
+ * unused container file, which then joins X (its ioctls go to X).
+ *
+ * Return: 0; -EINVAL when @file is not usable with the group's container;
+ * another errno from attaching.
+ */
+int vfio_dkms_container_shared_set(struct file *file,
+				   struct vfio_dkms_group *group)
+{
+	struct vfio_dkms_container *container;
+
+	lockdep_assert_held(&group->group_lock);
+
+	container = vfio_dkms_container_from_file(file);
+	if (!container)
+		return VFIO_DKMS_ERR_NOT_CONTAINER;
+	if (!group->container)
+		return vfio_dkms_container_attach_group(container, group);
+	if (container == group->container)
+		return 0;
+	/* The group keeps group->container while its group_lock is held. */
+	return vfio_dkms_container_join(file->private_data, group->container);
 }
 
 static struct miscdevice vfio_dkms_container_dev = {

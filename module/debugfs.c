@@ -48,10 +48,20 @@ static int vfio_dkms_debugfs_group(struct vfio_dkms_group *group, void *data)
 	struct vfio_dkms_device *device;
 
 	seq_printf(m, "group %s\n", dev_name(&group->dev));
-	if (group->opened_file && group->opener)
+	seq_printf(m, "shared: %d\n", group->shared);
+	if (group->shared) {
+		struct vfio_dkms_group_opener *opener;
+
+		/* Every process that has the node open, in opening order. */
+		list_for_each_entry(opener, &group->openers, next)
+			vfio_dkms_debugfs_owner(m, opener->pid);
+		if (list_empty(&group->openers))
+			seq_puts(m, "owner: none\n");
+	} else if (group->opened_file && group->opener) {
 		vfio_dkms_debugfs_owner(m, group->opener);
-	else
+	} else {
 		seq_puts(m, "owner: none\n");
+	}
 	if (group->container)
 		seq_printf(m, "container: %lu\n", group->container->id);
 	else
@@ -128,6 +138,7 @@ static int vfio_dkms_debugfs_container(struct vfio_dkms_group *group,
 		goto out_unlock;
 
 	seq_printf(m, "container %lu\n", container->id);
+	seq_printf(m, "files: %u\n", container->users);
 	/* Other groups of the list cannot leave: that takes group_lock write. */
 	list_for_each_entry(g, &container->group_list, container_next)
 		seq_printf(m, "group: %s\n", dev_name(&g->dev));

@@ -6,6 +6,12 @@
  * an IOMMU group is bound to a vfio-dkms bus driver, can be opened by one
  * file at a time, and claims DMA ownership of the IOMMU group while it is
  * attached to a container.
+ *
+ * Unless root made it shared (sysfs attribute "shared" of the group's class
+ * device, docs/shared-ownership.md): then any number of files may have the
+ * node open, each sets the container for itself (they all end up in the one
+ * container the group is attached to) and opens device fds through itself.
+ * The shared paths are the vfio_dkms_group_shared_*() functions.
  */
 #include <linux/cdev.h>
 #include <linux/file.h>
@@ -40,9 +46,227 @@ vfio_dkms_group_find(struct iommu_group *iommu_group)
 	return NULL;
 }
 
+/* --- shared ownership -------------------------------------------------- */
+
+static struct vfio_dkms_group_opener *
+vfio_dkms_group_shared_opener(struct vfio_dkms_group *group, struct file *file)
+{
+	struct vfio_dkms_group_opener *opener;
+
+	lockdep_assert_held(&group->group_lock);
+	list_for_each_entry(opener, &group->openers, next)
+		if (opener->file == file)
+			return opener;
+	return NULL;
+}
+
+/* @file set the container: always, for a non-shared attached group. */
+static bool vfio_dkms_group_shared_attached(struct vfio_dkms_group *group,
+					    struct file *file)
+{
+	struct vfio_dkms_group_opener *opener;
+
+	if (!group->shared)
+		return group->container;
+	opener = vfio_dkms_group_shared_opener(group, file);
+	return opener && opener->attached;
+}
+
+static int vfio_dkms_group_shared_open(struct vfio_dkms_group *group,
+				       struct file *filep)
+{
+	struct vfio_dkms_group_opener *opener;
+
+	lockdep_assert_held(&group->group_lock);
+	opener = kzalloc(sizeof(*opener), GFP_KERNEL);
+	if (!opener)
+		return -ENOMEM;
+	opener->file = filep;
+	opener->pid = get_pid(task_tgid(current));
+	list_add_tail(&opener->next, &group->openers);
+	return 0;
+}
+
+/*
+ * The opener leaves the group's container; the group leaves it with the
+ * last opener (or has left already, when its last device went away).
+ */
+static void vfio_dkms_group_shared_detach(struct vfio_dkms_group *group,
+					  struct vfio_dkms_group_opener *opener)
+{
+	lockdep_assert_held(&group->group_lock);
+	if (!opener->attached)
+		return;
+	opener->attached = false;
+	if (!--group->nr_attached && group->container)
+		vfio_dkms_container_detach_group(group);
+}
+
+static void vfio_dkms_group_shared_release(struct vfio_dkms_group *group,
+					   struct file *filep)
+{
+	struct vfio_dkms_group_opener *opener;
+
+	lockdep_assert_held(&group->group_lock);
+	opener = vfio_dkms_group_shared_opener(group, filep);
+	if (WARN_ON(!opener))
+		return;
+	/* Its device fds hold the file: none can be open any more. */
+	WARN_ON(opener->device_users);
+	vfio_dkms_group_shared_detach(group, opener);
+	list_del(&opener->next);
+	put_pid(opener->pid);
+	kfree(opener);
+}
+
+static int vfio_dkms_group_shared_set_container(struct vfio_dkms_group *group,
+						struct file *filep,
+						struct file *container_file)
+{
+	struct vfio_dkms_group_opener *opener;
+	int ret;
+
+	mutex_lock(&group->group_lock);
+	opener = vfio_dkms_group_shared_opener(group, filep);
+	if (!group->iommu_group || !opener) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	if (opener->attached) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+	ret = vfio_dkms_container_shared_set(container_file, group);
+	if (ret)
+		goto out_unlock;
+	/* Attaching set container_users; joining openers share it. */
+	group->nr_attached++;
+	opener->attached = true;
+
+out_unlock:
+	mutex_unlock(&group->group_lock);
+	return ret;
+}
+
+static int vfio_dkms_group_shared_unset_container(struct vfio_dkms_group *group,
+						  struct file *filep)
+{
+	struct vfio_dkms_group_opener *opener;
+	int ret = 0;
+
+	mutex_lock(&group->group_lock);
+	opener = vfio_dkms_group_shared_opener(group, filep);
+	if (!opener || !opener->attached || !group->container) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+	/* This file's device fds keep it in the container. */
+	if (opener->device_users) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	vfio_dkms_group_shared_detach(group, opener);
+
+out_unlock:
+	mutex_unlock(&group->group_lock);
+	return ret;
+}
+
+/**
+ * vfio_dkms_group_shared_get_device() - a device fd opens through a file
+ * @group: the group, with its group_lock held
+ * @group_file: the group file of VFIO_GROUP_GET_DEVICE_FD
+ *
+ * Return: 0 if not shared or if @group_file has set the container (the
+ * device fd is then counted on it), else -EINVAL as without a container.
+ */
+int vfio_dkms_group_shared_get_device(struct vfio_dkms_group *group,
+				      struct file *group_file)
+{
+	struct vfio_dkms_group_opener *opener;
+
+	lockdep_assert_held(&group->group_lock);
+	if (!group->shared)
+		return 0;
+	opener = vfio_dkms_group_shared_opener(group, group_file);
+	if (!opener || !opener->attached)
+		return -EINVAL;
+	opener->device_users++;
+	return 0;
+}
+
+/**
+ * vfio_dkms_group_shared_put_device() - a device fd of @group_file closes
+ * @group: the group, with its group_lock held
+ * @group_file: the group file the device fd was opened through
+ */
+void vfio_dkms_group_shared_put_device(struct vfio_dkms_group *group,
+				       struct file *group_file)
+{
+	struct vfio_dkms_group_opener *opener;
+
+	lockdep_assert_held(&group->group_lock);
+	if (!group->shared)
+		return;
+	opener = vfio_dkms_group_shared_opener(group, group_file);
+	if (!WARN_ON(!opener || !opener->device_users))
+		opener->device_users--;
+}
+
+/*
+ * /sys/class/vfio-dkms/<group>/shared: 0 or 1, root only (the file mode
+ * and CAP_SYS_ADMIN at write time), changed only while nobody has the
+ * group node open (-EBUSY).
+ */
+static ssize_t shared_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	struct vfio_dkms_group *group =
+		container_of(dev, struct vfio_dkms_group, dev);
+	bool shared;
+
+	mutex_lock(&group->group_lock);
+	shared = group->shared;
+	mutex_unlock(&group->group_lock);
+	return sysfs_emit(buf, "%d\n", shared);
+}
+
+static ssize_t shared_store(struct device *dev, struct device_attribute *attr,
+			    const char *buf, size_t count)
+{
+	struct vfio_dkms_group *group =
+		container_of(dev, struct vfio_dkms_group, dev);
+	unsigned int val;
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	ret = kstrtouint(buf, 10, &val);
+	if (ret || val > 1)
+		return -EINVAL;
+
+	mutex_lock(&group->group_lock);
+	if (!group->iommu_group)
+		ret = -ENODEV;
+	else if (group->opened_file || !list_empty(&group->openers))
+		ret = -EBUSY;
+	else
+		group->shared = val;
+	mutex_unlock(&group->group_lock);
+	return ret ?: count;
+}
+static DEVICE_ATTR_RW(shared);
+
+static struct attribute *vfio_dkms_group_attrs[] = {
+	&dev_attr_shared.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(vfio_dkms_group);
+
 /* --- ioctls ------------------------------------------------------------ */
 
 static int vfio_dkms_group_ioctl_get_status(struct vfio_dkms_group *group,
+					    struct file *filep,
 					    struct vfio_group_status __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_group_status, flags);
@@ -63,9 +287,12 @@ static int vfio_dkms_group_ioctl_get_status(struct vfio_dkms_group *group,
 	/*
 	 * Viable: we own the group's DMA (attached to a container), or nobody
 	 * else does, i.e. no device of the group is bound to a kernel driver
-	 * that uses the DMA API.
+	 * that uses the DMA API.  A shared group's container is set for the
+	 * files that set it.
 	 */
-	if (group->container)
+	if (group->container && !vfio_dkms_group_shared_attached(group, filep))
+		status.flags |= VFIO_GROUP_FLAGS_VIABLE;
+	else if (group->container)
 		status.flags |= VFIO_GROUP_FLAGS_CONTAINER_SET |
 				VFIO_GROUP_FLAGS_VIABLE;
 	else if (!vfio_dkms_dma_owner_claimed(group->iommu_group))
@@ -78,6 +305,7 @@ static int vfio_dkms_group_ioctl_get_status(struct vfio_dkms_group *group,
 }
 
 static int vfio_dkms_group_ioctl_set_container(struct vfio_dkms_group *group,
+					       struct file *filep,
 					       int __user *arg)
 {
 	struct vfio_dkms_container *container;
@@ -90,6 +318,13 @@ static int vfio_dkms_group_ioctl_set_container(struct vfio_dkms_group *group,
 	file = fget(fd);
 	if (!file)
 		return -EBADF;
+
+	/* Fixed while the node is open (shared_store()). */
+	if (group->shared) {
+		ret = vfio_dkms_group_shared_set_container(group, filep, file);
+		fput(file);
+		return ret;
+	}
 
 	mutex_lock(&group->group_lock);
 	if (group->container) {
@@ -115,9 +350,13 @@ out_unlock:
 	return ret;
 }
 
-static int vfio_dkms_group_ioctl_unset_container(struct vfio_dkms_group *group)
+static int vfio_dkms_group_ioctl_unset_container(struct vfio_dkms_group *group,
+						 struct file *filep)
 {
 	int ret = 0;
+
+	if (group->shared)
+		return vfio_dkms_group_shared_unset_container(group, filep);
 
 	mutex_lock(&group->group_lock);
 	if (!group->container) {
@@ -155,6 +394,7 @@ vfio_dkms_group_get_device(struct vfio_dkms_group *group, const char *name)
 }
 
 static int vfio_dkms_group_ioctl_get_device_fd(struct vfio_dkms_group *group,
+					       struct file *group_file,
 					       char __user *arg)
 {
 	struct vfio_dkms_device *device;
@@ -177,7 +417,7 @@ static int vfio_dkms_group_ioctl_get_device_fd(struct vfio_dkms_group *group,
 		goto err_put_device;
 	}
 
-	filep = vfio_dkms_device_open_file(device);
+	filep = vfio_dkms_device_open_file(device, group_file);
 	if (IS_ERR(filep)) {
 		ret = PTR_ERR(filep);
 		goto err_put_fd;
@@ -202,13 +442,13 @@ static long vfio_dkms_group_fops_unl_ioctl(struct file *filep,
 
 	switch (cmd) {
 	case VFIO_GROUP_GET_DEVICE_FD:
-		return vfio_dkms_group_ioctl_get_device_fd(group, uarg);
+		return vfio_dkms_group_ioctl_get_device_fd(group, filep, uarg);
 	case VFIO_GROUP_GET_STATUS:
-		return vfio_dkms_group_ioctl_get_status(group, uarg);
+		return vfio_dkms_group_ioctl_get_status(group, filep, uarg);
 	case VFIO_GROUP_SET_CONTAINER:
-		return vfio_dkms_group_ioctl_set_container(group, uarg);
+		return vfio_dkms_group_ioctl_set_container(group, filep, uarg);
 	case VFIO_GROUP_UNSET_CONTAINER:
-		return vfio_dkms_group_ioctl_unset_container(group);
+		return vfio_dkms_group_ioctl_unset_container(group, filep);
 	default:
 		return -ENOTTY;
 	}
@@ -226,6 +466,12 @@ static int vfio_dkms_group_fops_open(struct inode *inode, struct file *filep)
 	mutex_lock(&group->group_lock);
 	if (!group->iommu_group) {
 		ret = -ENODEV;		/* its last device is leaving */
+		goto out_unlock;
+	}
+	if (group->shared) {
+		ret = vfio_dkms_group_shared_open(group, filep);
+		if (!ret)
+			filep->private_data = group;
 		goto out_unlock;
 	}
 	if (group->opened_file) {
@@ -247,6 +493,11 @@ static int vfio_dkms_group_fops_release(struct inode *inode,
 	struct vfio_dkms_group *group = filep->private_data;
 
 	mutex_lock(&group->group_lock);
+	if (group->shared) {
+		vfio_dkms_group_shared_release(group, filep);
+		mutex_unlock(&group->group_lock);
+		return 0;
+	}
 	/* Device fds hold the group file: none can be open any more. */
 	WARN_ON(group->container && group->container_users != 1);
 	if (group->container)
@@ -301,12 +552,14 @@ vfio_dkms_group_create(struct iommu_group *iommu_group)
 	mutex_init(&group->group_lock);
 	INIT_LIST_HEAD(&group->device_list);
 	INIT_LIST_HEAD(&group->container_next);
+	INIT_LIST_HEAD(&group->openers);
 
 	/* From here on put_device() frees the group and its minor. */
 	device_initialize(&group->dev);
 	group->dev.devt = MKDEV(MAJOR(groups.devt), minor);
 	group->dev.class = groups.class;
 	group->dev.release = vfio_dkms_group_release;
+	group->dev.groups = vfio_dkms_group_groups;
 	cdev_init(&group->cdev, &vfio_dkms_group_fops);
 	group->cdev.owner = THIS_MODULE;
 

@@ -13,6 +13,15 @@
  * sync); every page is unpinned and every charge given back on unmap and
  * when the backend is released (container closed, process killed).
  *
+ * Every mapping has an owner, the container file it was made through
+ * (vfio_dkms_private.h: the file's own container).  Without shared
+ * ownership one file reaches the backend, so the checks never refuse
+ * anything; with it (docs/shared-ownership.md) UNMAP_DMA refuses a range
+ * holding another owner's mapping (-EPERM), VFIO_DMA_UNMAP_FLAG_ALL removes
+ * only the caller's, and vfio_dkms_type1_release_owner() removes one
+ * owner's when its file goes.  The checks are made on entry, before
+ * anything is removed.
+ *
  * Not implemented (the in-tree backend has them): dirty page tracking,
  * VFIO_DMA_MAP_FLAG_VADDR / VFIO_DMA_UNMAP_FLAG_VADDR, mappings of
  * VM_PFNMAP memory (e.g. another device's BAR), several domains per
@@ -122,6 +131,8 @@ struct vfio_dkms_iova {
  * @run_chunks: the lengths of the physically contiguous runs mapped so far,
  *	in IOVA order (struct vfio_dkms_run_chunk), so that unmap finds them
  *	without walking the IOMMU page table page by page
+ * @owner: the container file's own container it was mapped through; only
+ *	compared, never dereferenced
  */
 struct vfio_dkms_dma {
 	struct rb_node node;
@@ -134,6 +145,7 @@ struct vfio_dkms_dma {
 	struct task_struct *task;
 	struct mm_struct *mm;
 	struct list_head run_chunks;
+	const void *owner;
 };
 
 /*
@@ -611,6 +623,7 @@ static bool vfio_dkms_iova_valid(struct vfio_dkms_iommu *iommu,
 }
 
 static int vfio_dkms_dma_do_map(struct vfio_dkms_iommu *iommu,
+				const void *owner,
 				struct vfio_iommu_type1_dma_map *map)
 {
 	dma_addr_t iova = map->iova;
@@ -675,6 +688,7 @@ static int vfio_dkms_dma_do_map(struct vfio_dkms_iommu *iommu,
 	mmgrab(current->mm);
 	dma->mm = current->mm;
 	INIT_LIST_HEAD(&dma->run_chunks);
+	dma->owner = owner;
 
 	/* Linked with size 0; grows as runs get mapped. */
 	vfio_dkms_link_dma(iommu, dma);
@@ -688,7 +702,33 @@ out_unlock:
 	return ret;
 }
 
+/*
+ * Whether UNMAP_DMA of [@iova, @iova + @size) would remove a mapping that
+ * @owner does not own: the same walk as the removal, removing nothing.
+ */
+static bool vfio_dkms_unmap_foreign(struct vfio_dkms_iommu *iommu,
+				    const void *owner, dma_addr_t iova,
+				    u64 size)
+{
+	struct rb_node *n = vfio_dkms_find_dma_first(iommu, iova, size);
+
+	lockdep_assert_held(&iommu->lock);
+	for (; n; n = rb_next(n)) {
+		struct vfio_dkms_dma *dma =
+			rb_entry(n, struct vfio_dkms_dma, node);
+
+		if (dma->iova >= iova + size)
+			break;
+		if (!iommu->v2 && iova > dma->iova)
+			break;
+		if (dma->owner != owner)
+			return true;
+	}
+	return false;
+}
+
 static int vfio_dkms_dma_do_unmap(struct vfio_dkms_iommu *iommu,
+				  const void *owner,
 				  struct vfio_iommu_type1_dma_unmap *unmap)
 {
 	bool unmap_all = unmap->flags & VFIO_DMA_UNMAP_FLAG_ALL;
@@ -729,6 +769,12 @@ static int vfio_dkms_dma_do_unmap(struct vfio_dkms_iommu *iommu,
 			goto out_unlock;
 	}
 
+	/* Another owner's mapping in the range: remove nothing. */
+	if (!unmap_all && vfio_dkms_unmap_foreign(iommu, owner, iova, size)) {
+		ret = -EPERM;
+		goto out_unlock;
+	}
+
 	ret = 0;
 	n = vfio_dkms_find_dma_first(iommu, iova, size);
 	while (n) {
@@ -738,8 +784,11 @@ static int vfio_dkms_dma_do_unmap(struct vfio_dkms_iommu *iommu,
 		if (!iommu->v2 && iova > dma->iova)
 			break;
 
-		unmapped += dma->size;
 		n = rb_next(n);
+		/* Only VFIO_DMA_UNMAP_FLAG_ALL gets here past other owners. */
+		if (dma->owner != owner)
+			continue;
+		unmapped += dma->size;
 		vfio_dkms_remove_dma(iommu, dma);
 	}
 
@@ -1102,6 +1151,32 @@ long vfio_dkms_type1_check_extension(struct vfio_dkms_iommu *iommu,
 	}
 }
 
+/**
+ * vfio_dkms_type1_release_owner() - remove every mapping of one owner
+ * @iommu: the backend
+ * @owner: the owner given to vfio_dkms_type1_ioctl()
+ *
+ * For a container file that goes away while other files keep using the
+ * backend (shared ownership).  Each mapping is unpinned and its charge
+ * given back to the mm it was charged to, whoever calls this.
+ */
+void vfio_dkms_type1_release_owner(struct vfio_dkms_iommu *iommu,
+				   const void *owner)
+{
+	struct rb_node *n, *next;
+
+	mutex_lock(&iommu->lock);
+	for (n = rb_first(&iommu->dma_list); n; n = next) {
+		struct vfio_dkms_dma *dma =
+			rb_entry(n, struct vfio_dkms_dma, node);
+
+		next = rb_next(n);
+		if (dma->owner == owner)
+			vfio_dkms_remove_dma(iommu, dma);
+	}
+	mutex_unlock(&iommu->lock);
+}
+
 /* --- introspection (debugfs.c) ----------------------------------------- */
 
 void vfio_dkms_type1_introspect(struct vfio_dkms_iommu *iommu,
@@ -1223,7 +1298,7 @@ out_free:
 }
 
 static long vfio_dkms_ioctl_map_dma(struct vfio_dkms_iommu *iommu,
-				    void __user *arg)
+				    const void *owner, void __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
 	u32 mask = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
@@ -1234,11 +1309,11 @@ static long vfio_dkms_ioctl_map_dma(struct vfio_dkms_iommu *iommu,
 	if (map.argsz < minsz || map.flags & ~mask)
 		return -EINVAL;
 
-	return vfio_dkms_dma_do_map(iommu, &map);
+	return vfio_dkms_dma_do_map(iommu, owner, &map);
 }
 
 static long vfio_dkms_ioctl_unmap_dma(struct vfio_dkms_iommu *iommu,
-				      void __user *arg)
+				      const void *owner, void __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_unmap,
 					  size);
@@ -1250,15 +1325,19 @@ static long vfio_dkms_ioctl_unmap_dma(struct vfio_dkms_iommu *iommu,
 	if (unmap.argsz < minsz || unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
 		return -EINVAL;
 
-	ret = vfio_dkms_dma_do_unmap(iommu, &unmap);
+	ret = vfio_dkms_dma_do_unmap(iommu, owner, &unmap);
 	if (ret)
 		return ret;
 
 	return copy_to_user(arg, &unmap, minsz) ? -EFAULT : 0;
 }
 
-long vfio_dkms_type1_ioctl(struct vfio_dkms_iommu *iommu, unsigned int cmd,
-			   unsigned long arg)
+/*
+ * @owner: the caller's container file (its own container); mappings made
+ * are recorded as its, and it may only unmap its own.
+ */
+long vfio_dkms_type1_ioctl(struct vfio_dkms_iommu *iommu, const void *owner,
+			   unsigned int cmd, unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
 
@@ -1268,9 +1347,9 @@ long vfio_dkms_type1_ioctl(struct vfio_dkms_iommu *iommu, unsigned int cmd,
 	case VFIO_IOMMU_GET_INFO:
 		return vfio_dkms_ioctl_get_info(iommu, uarg);
 	case VFIO_IOMMU_MAP_DMA:
-		return vfio_dkms_ioctl_map_dma(iommu, uarg);
+		return vfio_dkms_ioctl_map_dma(iommu, owner, uarg);
 	case VFIO_IOMMU_UNMAP_DMA:
-		return vfio_dkms_ioctl_unmap_dma(iommu, uarg);
+		return vfio_dkms_ioctl_unmap_dma(iommu, owner, uarg);
 	default:
 		return -ENOTTY;
 	}

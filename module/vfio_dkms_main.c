@@ -187,12 +187,29 @@ EXPORT_SYMBOL_GPL(vfio_dkms_unregister_device);
 
 /* --- the device file --------------------------------------------------- */
 
+/**
+ * struct vfio_dkms_device_file - private data of a device fd
+ * @device: the device
+ * @group_file: the group file it was opened through, referenced: it keeps
+ *	the group, and so the container, for the device fd (shared groups
+ *	have several group files)
+ */
+struct vfio_dkms_device_file {
+	struct vfio_dkms_device *device;
+	struct file *group_file;
+};
+
+static struct vfio_dkms_device *vfio_dkms_device_of(struct file *filep)
+{
+	return ((struct vfio_dkms_device_file *)filep->private_data)->device;
+}
+
 static int vfio_dkms_device_fops_release(struct inode *inode,
 					 struct file *filep)
 {
-	struct vfio_dkms_device *device = filep->private_data;
+	struct vfio_dkms_device_file *df = filep->private_data;
+	struct vfio_dkms_device *device = df->device;
 	struct vfio_dkms_group *group = device->group;
-	struct file *group_file;
 
 	mutex_lock(&group->group_lock);
 	mutex_lock(&device->open_lock);
@@ -202,19 +219,20 @@ static int vfio_dkms_device_fops_release(struct inode *inode,
 	module_put(device->ops->owner);
 
 	group->container_users--;
-	group_file = group->opened_file;
+	vfio_dkms_group_shared_put_device(group, df->group_file);
 	mutex_unlock(&group->group_lock);
 
 	vfio_dkms_device_put(device);
 	/* Device fds keep the group file, and so the container, alive. */
-	fput(group_file);
+	fput(df->group_file);
+	kfree(df);
 	return 0;
 }
 
 static ssize_t vfio_dkms_device_fops_read(struct file *filep, char __user *buf,
 					  size_t count, loff_t *ppos)
 {
-	struct vfio_dkms_device *device = filep->private_data;
+	struct vfio_dkms_device *device = vfio_dkms_device_of(filep);
 
 	if (unlikely(!device->ops->read))
 		return -EINVAL;
@@ -225,7 +243,7 @@ static ssize_t vfio_dkms_device_fops_write(struct file *filep,
 					   const char __user *buf,
 					   size_t count, loff_t *ppos)
 {
-	struct vfio_dkms_device *device = filep->private_data;
+	struct vfio_dkms_device *device = vfio_dkms_device_of(filep);
 
 	if (unlikely(!device->ops->write))
 		return -EINVAL;
@@ -235,7 +253,7 @@ static ssize_t vfio_dkms_device_fops_write(struct file *filep,
 static long vfio_dkms_device_fops_unl_ioctl(struct file *filep,
 					    unsigned int cmd, unsigned long arg)
 {
-	struct vfio_dkms_device *device = filep->private_data;
+	struct vfio_dkms_device *device = vfio_dkms_device_of(filep);
 
 	if (unlikely(!device->ops->ioctl))
 		return -EINVAL;
@@ -245,7 +263,7 @@ static long vfio_dkms_device_fops_unl_ioctl(struct file *filep,
 static int vfio_dkms_device_fops_mmap(struct file *filep,
 				      struct vm_area_struct *vma)
 {
-	struct vfio_dkms_device *device = filep->private_data;
+	struct vfio_dkms_device *device = vfio_dkms_device_of(filep);
 
 	if (unlikely(!device->ops->mmap))
 		return -EINVAL;
@@ -266,17 +284,27 @@ static const struct file_operations vfio_dkms_device_fops = {
 /**
  * vfio_dkms_device_open_file() - open a device fd (VFIO_GROUP_GET_DEVICE_FD)
  * @device: device, with a reference that the new file takes over
+ * @group_file: the group file of the ioctl; the device fd holds it
  *
- * The group must be in a container with an IOMMU backend set.  The first
- * open enables the device through the bus driver.
+ * The group must be in a container with an IOMMU backend set (a shared
+ * group: set by @group_file).  The first open enables the device through
+ * the bus driver.
  *
  * Return: the new file or an ERR_PTR (-EINVAL without an IOMMU context).
  */
-struct file *vfio_dkms_device_open_file(struct vfio_dkms_device *device)
+struct file *vfio_dkms_device_open_file(struct vfio_dkms_device *device,
+					struct file *group_file)
 {
 	struct vfio_dkms_group *group = device->group;
+	struct vfio_dkms_device_file *df;
 	struct file *filep;
 	int ret;
+
+	df = kzalloc(sizeof(*df), GFP_KERNEL_ACCOUNT);
+	if (!df)
+		return ERR_PTR(-ENOMEM);
+	df->device = device;
+	df->group_file = group_file;
 
 	mutex_lock(&group->group_lock);
 	if (!group->container ||
@@ -285,9 +313,14 @@ struct file *vfio_dkms_device_open_file(struct vfio_dkms_device *device)
 		goto err_unlock;
 	}
 
+	/* A shared group counts device fds on the group file too. */
+	ret = vfio_dkms_group_shared_get_device(group, group_file);
+	if (ret)
+		goto err_unlock;
+
 	if (!try_module_get(device->ops->owner)) {
 		ret = -ENODEV;
-		goto err_unlock;
+		goto err_shared_put;
 	}
 
 	mutex_lock(&device->open_lock);
@@ -302,7 +335,7 @@ struct file *vfio_dkms_device_open_file(struct vfio_dkms_device *device)
 	mutex_unlock(&device->open_lock);
 
 	filep = anon_inode_getfile("[vfio-dkms-device]", &vfio_dkms_device_fops,
-				   device, O_RDWR);
+				   df, O_RDWR);
 	if (IS_ERR(filep)) {
 		ret = PTR_ERR(filep);
 		goto err_close;
@@ -313,7 +346,7 @@ struct file *vfio_dkms_device_open_file(struct vfio_dkms_device *device)
 		filep->f_mapping = device->mapping;
 
 	group->container_users++;
-	get_file(group->opened_file);
+	get_file(group_file);
 	mutex_unlock(&group->group_lock);
 	return filep;
 
@@ -324,8 +357,11 @@ err_close:
 	mutex_unlock(&device->open_lock);
 err_module_put:
 	module_put(device->ops->owner);
+err_shared_put:
+	vfio_dkms_group_shared_put_device(group, group_file);
 err_unlock:
 	mutex_unlock(&group->group_lock);
+	kfree(df);
 	return ERR_PTR(ret);
 }
 

@@ -4,11 +4,18 @@
  * and iommu_type1.c.  Not for bus drivers.
  *
  * Lock order (outer to inner):
+ *   kernfs active reference of a group's "shared" attribute (sysfs store)
  *   vfio_dkms groups lock (group.c)
  *     group->group_lock
  *       device->open_lock
  *       container->group_lock
  *         iommu->lock (iommu_type1.c)
+ *
+ * Two container group_locks are never held at once: joining a shared
+ * container (container.c) takes the joining file's own container and the
+ * joined one one after the other.  Shared ownership (docs/shared-ownership.md)
+ * adds no lock: a shared group's openers are under its group_lock, a
+ * container's file count under its group_lock.
  */
 #ifndef VFIO_DKMS_PRIVATE_H
 #define VFIO_DKMS_PRIVATE_H
@@ -41,6 +48,12 @@ struct vfio_dkms_iommu;
  *	container's group_lock
  * @opener: thread group of the process that opened the group node, while
  *	@opened_file is set (introspection only)
+ * @shared: shared ownership enabled by root (sysfs attribute "shared");
+ *	only changes while the group node is not open.  A shared group has
+ *	no @opened_file/@opener but one entry per open file on @openers
+ * @openers: open files of a shared group (struct vfio_dkms_group_opener)
+ * @nr_attached: openers of a shared group that have set the container;
+ *	the group stays in @container while this is not zero
  */
 struct vfio_dkms_group {
 	struct device dev;
@@ -54,6 +67,25 @@ struct vfio_dkms_group {
 	unsigned int container_users;
 	struct list_head container_next;
 	struct pid *opener;
+	bool shared;
+	struct list_head openers;
+	unsigned int nr_attached;
+};
+
+/**
+ * struct vfio_dkms_group_opener - one open file of a shared group's node
+ * @next: entry on the group's @openers, under its group_lock
+ * @file: the group file
+ * @pid: thread group of the process that opened it (introspection)
+ * @attached: this file did VFIO_GROUP_SET_CONTAINER (and no UNSET since)
+ * @device_users: device fds opened through this file and still open
+ */
+struct vfio_dkms_group_opener {
+	struct list_head next;
+	struct file *file;
+	struct pid *pid;
+	bool attached;
+	unsigned int device_users;
 };
 
 /**
@@ -64,6 +96,20 @@ struct vfio_dkms_group {
  * @group_list: attached groups
  * @iommu: type1 backend state, NULL until VFIO_SET_IOMMU
  * @id: number shown by introspection, unique while the module is loaded
+ * @iommu_type: the VFIO_SET_IOMMU argument that set @iommu
+ * @users: container files whose ioctls go to this container: its own file
+ *	plus the files that joined it (shared ownership); under @group_lock
+ * @joined: the container this container's file joined (shared ownership),
+ *	with a reference; set once, never cleared while the file is open.
+ *	The file's ioctls then go to @joined, and this container only
+ *	stands for the file: it names the owner of the file's mappings
+ * @iommu_set: this container's file did VFIO_SET_IOMMU (shared ownership:
+ *	each file sets the IOMMU of the container it uses once); only the
+ *	file's own ioctls touch it, under the used container's @group_lock
+ *
+ * Every open of /dev/vfio-dkms/vfio makes one container, its file's
+ * "own" container, whose address is the owner of the mappings made
+ * through that file (iommu_type1.c).
  */
 struct vfio_dkms_container {
 	struct kref kref;
@@ -71,6 +117,10 @@ struct vfio_dkms_container {
 	struct rw_semaphore group_lock;
 	struct list_head group_list;
 	struct vfio_dkms_iommu *iommu;
+	unsigned long iommu_type;
+	unsigned int users;
+	struct vfio_dkms_container *joined;
+	bool iommu_set;
 };
 
 /* group.c */
@@ -82,6 +132,10 @@ void vfio_dkms_group_remove_device(struct vfio_dkms_device *device);
 int vfio_dkms_group_for_each(int (*fn)(struct vfio_dkms_group *group,
 				       void *data),
 			     void *data);
+int vfio_dkms_group_shared_get_device(struct vfio_dkms_group *group,
+				      struct file *group_file);
+void vfio_dkms_group_shared_put_device(struct vfio_dkms_group *group,
+				       struct file *group_file);
 
 /* container.c */
 int vfio_dkms_container_init(void);
@@ -91,9 +145,12 @@ int vfio_dkms_container_attach_group(struct vfio_dkms_container *container,
 				     struct vfio_dkms_group *group);
 void vfio_dkms_container_detach_group(struct vfio_dkms_group *group);
 bool vfio_dkms_container_has_iommu(struct vfio_dkms_container *container);
+int vfio_dkms_container_shared_set(struct file *file,
+				   struct vfio_dkms_group *group);
 
 /* vfio_dkms_main.c */
-struct file *vfio_dkms_device_open_file(struct vfio_dkms_device *device);
+struct file *vfio_dkms_device_open_file(struct vfio_dkms_device *device,
+					struct file *group_file);
 void vfio_dkms_device_put(struct vfio_dkms_device *device);
 
 /* iommu_type1.c */
@@ -105,8 +162,10 @@ int vfio_dkms_type1_attach_group(struct vfio_dkms_iommu *iommu,
 				 struct iommu_group *iommu_group);
 void vfio_dkms_type1_detach_group(struct vfio_dkms_iommu *iommu,
 				  struct iommu_group *iommu_group);
-long vfio_dkms_type1_ioctl(struct vfio_dkms_iommu *iommu, unsigned int cmd,
-			   unsigned long arg);
+long vfio_dkms_type1_ioctl(struct vfio_dkms_iommu *iommu, const void *owner,
+			   unsigned int cmd, unsigned long arg);
+void vfio_dkms_type1_release_owner(struct vfio_dkms_iommu *iommu,
+				   const void *owner);
 
 /**
  * struct vfio_dkms_type1_visitor - introspection of a type1 backend

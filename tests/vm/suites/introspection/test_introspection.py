@@ -191,6 +191,7 @@ def test_module_version(edu):
 
 def test_idle_group(edu):
     g = group_rec(edu)
+    assert g["shared"] == ["0"]        # docs/shared-ownership.md
     assert g["owner"] == ["none"]
     assert g["container"] == ["none"]
     assert g["device"] == ["%s open 0" % edu.bdf]
@@ -206,6 +207,7 @@ def test_counters_exact(backend, edu):
         assert g["device"] == ["%s open 1" % edu.bdf]
         cid, c = container_of_group(edu)
         assert g["container"] == [cid]
+        assert c["files"] == ["1"]
         assert c["backend"] == ["type1v2"]
         assert c["mappings"] == ["0"] and c["pinned_pages"] == ["0"]
         base_avail = int(c["dma_avail"][0])
@@ -273,9 +275,14 @@ def test_container_without_backend(backend, edu):
         cid, rec = container_of_group(edu)
         assert group_rec(edu)["container"] == [cid]
         assert rec["backend"] == ["none"]
+        # The group keeps the container when its file is closed.
+        os.close(c)
+        c = None
+        assert container_of_group(edu)[1]["files"] == ["0"]
     finally:
         os.close(g)
-        os.close(c)
+        if c is not None:
+            os.close(c)
     wait_released(edu, timeout=2)
 
 
