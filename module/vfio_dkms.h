@@ -16,6 +16,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
+#include <linux/spinlock.h>
 #include <linux/vfio.h>
 
 struct vfio_dkms_device;
@@ -33,6 +34,11 @@ struct vfio_dkms_group;
  * @mmap: mmap(2) on the device fd
  * @request: the device is being removed while device fds are open; ask the
  *	user to close them (called again every 10 s, @count counting up)
+ * @release: free the bus driver's state of a device; called once, after
+ *	vfio_dkms_unregister_device(), when the last device fd is gone.  A
+ *	driver with @release gets a bounded removal: fds the user does not
+ *	close within the core's release_timeout are revoked (see
+ *	vfio_dkms_unregister_device()); without it removal waits for the user.
  */
 struct vfio_dkms_device_ops {
 	struct module *owner;
@@ -47,6 +53,7 @@ struct vfio_dkms_device_ops {
 		      unsigned long arg);
 	int (*mmap)(struct vfio_dkms_device *device, struct vm_area_struct *vma);
 	void (*request)(struct vfio_dkms_device *device, unsigned int count);
+	void (*release)(struct vfio_dkms_device *device);
 };
 
 /**
@@ -57,8 +64,16 @@ struct vfio_dkms_device_ops {
  * @group_next: entry on @group's device list, protected by the group lock
  * @refcount: one for the registration plus one per open device fd
  * @comp: completed when @refcount drops to zero
- * @open_lock: serialises @open_count and the open/close_device callbacks
+ * @put_lock: makes "last reference dropped" and @orphaned one decision
+ * @orphaned: unregistered while fds were open; the last put calls
+ *	ops->release (under @put_lock)
+ * @open_lock: serialises @open_count, @gone, @force_closed and the
+ *	open/close_device callbacks
  * @open_count: number of open device fds
+ * @gone: revoked: no new device fd, and the file operations of the open ones
+ *	fail with -ENODEV instead of reaching the bus driver
+ * @force_closed: close_device already ran at revocation; the release of
+ *	the last fd must not run it again
  * @mapping: if set by the bus driver before registration, the f_mapping of
  *	every device fd, so that the driver can revoke their mmaps with
  *	unmap_mapping_range()
@@ -70,8 +85,12 @@ struct vfio_dkms_device {
 	struct list_head group_next;
 	refcount_t refcount;
 	struct completion comp;
-	struct mutex open_lock;	/* open_count, open/close_device */
+	spinlock_t put_lock;	/* refcount reaching zero vs. orphaned */
+	bool orphaned;
+	struct mutex open_lock;	/* open_count, gone, open/close_device */
 	unsigned int open_count;
+	bool gone;
+	bool force_closed;
 	struct address_space *mapping;
 };
 

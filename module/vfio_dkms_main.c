@@ -12,13 +12,30 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/iommu.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/srcu.h>
 
 #include "compat.h"
 #include "vfio_dkms_private.h"
 
 #define DRIVER_DESC	"VFIO-compatible user-space driver framework (DKMS)"
+
+static unsigned int release_timeout = 30;
+module_param(release_timeout, uint, 0644);
+MODULE_PARM_DESC(release_timeout,
+		 "Seconds a device removal waits for user space to close the device before revoking its fds (0: wait forever, like in-tree vfio; default 30)");
+
+/*
+ * Device file operations run inside this SRCU read section, so that a
+ * revocation can wait for the ones in flight (synchronize_srcu()) without
+ * a lock they would have to take: a read copying into a BAR mmap of the same
+ * device faults under mmap_lock, which an rwsem here would invert against
+ * mmap(2) (mmap_lock, then this).  One SRCU for all devices: readers are
+ * short and revocations rare.
+ */
+DEFINE_STATIC_SRCU(vfio_dkms_fops_srcu);
 
 /* --- capability chains ------------------------------------------------- */
 
@@ -120,8 +137,12 @@ void vfio_dkms_init_device(struct vfio_dkms_device *device, struct device *dev,
 	INIT_LIST_HEAD(&device->group_next);
 	refcount_set(&device->refcount, 1);
 	init_completion(&device->comp);
+	spin_lock_init(&device->put_lock);
+	device->orphaned = false;
 	mutex_init(&device->open_lock);
 	device->open_count = 0;
+	device->gone = false;
+	device->force_closed = false;
 }
 EXPORT_SYMBOL_GPL(vfio_dkms_init_device);
 
@@ -151,37 +172,100 @@ EXPORT_SYMBOL_GPL(vfio_dkms_register_device);
 
 void vfio_dkms_device_put(struct vfio_dkms_device *device)
 {
-	if (refcount_dec_and_test(&device->refcount))
-		complete(&device->comp);
+	bool orphaned;
+
+	if (!refcount_dec_and_lock(&device->refcount, &device->put_lock))
+		return;
+	orphaned = device->orphaned;
+	complete(&device->comp);
+	spin_unlock(&device->put_lock);
+
+	/* Unregistered long ago: nobody else will free it. */
+	if (orphaned)
+		device->ops->release(device);
+}
+
+/*
+ * Take a device away from user space that does not give it back: new opens
+ * fail, the file operations in flight finish, the bus driver quiesces the
+ * device as on a last close (bus mastering and interrupts off), and every
+ * BAR mmap is zapped (later faults get SIGBUS).  The fds stay valid until
+ * the user closes them, answering -ENODEV.
+ */
+static void vfio_dkms_device_revoke(struct vfio_dkms_device *device)
+{
+	unsigned int open_count;
+
+	mutex_lock(&device->open_lock);
+	WRITE_ONCE(device->gone, true);
+	mutex_unlock(&device->open_lock);
+
+	synchronize_srcu(&vfio_dkms_fops_srcu);
+
+	mutex_lock(&device->open_lock);
+	open_count = device->open_count;
+	if (open_count && device->ops->close_device)
+		device->ops->close_device(device);
+	device->force_closed = true;
+	mutex_unlock(&device->open_lock);
+
+	if (device->mapping)
+		unmap_mapping_range(device->mapping, 0, 0, true);
+
+	dev_warn(device->dev,
+		 "device fds not closed within %u s: %u revoked, they now fail with ENODEV\n",
+		 release_timeout, open_count);
 }
 
 /**
  * vfio_dkms_unregister_device() - withdraw a device from user space
  * @device: registered device
  *
- * Blocks until every device fd of @device is closed: the bus driver may
- * tear the device down once this returns.
+ * Asks the user to close the device (ops->request, every 10 s) and waits.
+ * With ops->release, the wait is bounded by the release_timeout parameter:
+ * then the open fds are revoked (vfio_dkms_device_revoke()) and the device
+ * leaves its group while they are still open.  Either way the bus driver may
+ * tear the device down once this returns, but it frees its state only in
+ * ops->release, which runs here if every fd is closed, else at the last
+ * close.
  */
 void vfio_dkms_unregister_device(struct vfio_dkms_device *device)
 {
-	bool warned = false;
+	unsigned long timeout = READ_ONCE(release_timeout) * HZ;
+	unsigned long deadline = jiffies + timeout;
+	bool bounded = timeout && device->ops->release;
+	bool warned = false, orphaned = false;
 	unsigned int i = 0;
 
 	vfio_dkms_device_put(device);
 	while (!try_wait_for_completion(&device->comp)) {
+		long wait = 10 * HZ;
+
 		/* Ask the user (REQ eventfd) to give the device back. */
 		if (device->ops->request)
 			device->ops->request(device, i++);
-		if (wait_for_completion_timeout(&device->comp, 10 * HZ))
+		if (bounded)
+			wait = clamp_t(long, (long)(deadline - jiffies), 1, wait);
+		if (wait_for_completion_timeout(&device->comp, wait))
 			break;
 		if (!warned) {
 			dev_info(device->dev,
 				 "device is in use, waiting for its file to be closed\n");
 			warned = true;
 		}
+		if (bounded && time_after_eq(jiffies, deadline)) {
+			vfio_dkms_device_revoke(device);
+			spin_lock(&device->put_lock);
+			orphaned = refcount_read(&device->refcount) != 0;
+			device->orphaned = orphaned;
+			spin_unlock(&device->put_lock);
+			break;
+		}
 	}
 
 	vfio_dkms_group_remove_device(device);
+	if (!orphaned && device->ops->release)
+		device->ops->release(device);
 }
 EXPORT_SYMBOL_GPL(vfio_dkms_unregister_device);
 
@@ -209,20 +293,26 @@ static int vfio_dkms_device_fops_release(struct inode *inode,
 {
 	struct vfio_dkms_device_file *df = filep->private_data;
 	struct vfio_dkms_device *device = df->device;
+	struct module *owner = device->ops->owner;
 	struct vfio_dkms_group *group = device->group;
 
 	mutex_lock(&group->group_lock);
 	mutex_lock(&device->open_lock);
-	if (!--device->open_count && device->ops->close_device)
+	if (!--device->open_count && !device->force_closed &&
+	    device->ops->close_device)
 		device->ops->close_device(device);
 	mutex_unlock(&device->open_lock);
-	module_put(device->ops->owner);
 
 	group->container_users--;
 	vfio_dkms_group_shared_put_device(group, df->group_file);
 	mutex_unlock(&group->group_lock);
 
+	/*
+	 * The last put of a revoked device frees it through the bus driver's
+	 * release: keep that module pinned until then.
+	 */
 	vfio_dkms_device_put(device);
+	module_put(owner);
 	/* Device fds keep the group file, and so the container, alive. */
 	fput(df->group_file);
 	kfree(df);
@@ -233,10 +323,16 @@ static ssize_t vfio_dkms_device_fops_read(struct file *filep, char __user *buf,
 					  size_t count, loff_t *ppos)
 {
 	struct vfio_dkms_device *device = vfio_dkms_device_of(filep);
+	ssize_t ret;
+	int idx;
 
 	if (unlikely(!device->ops->read))
 		return -EINVAL;
-	return device->ops->read(device, buf, count, ppos);
+	idx = srcu_read_lock(&vfio_dkms_fops_srcu);
+	ret = READ_ONCE(device->gone) ? -ENODEV :
+	      device->ops->read(device, buf, count, ppos);
+	srcu_read_unlock(&vfio_dkms_fops_srcu, idx);
+	return ret;
 }
 
 static ssize_t vfio_dkms_device_fops_write(struct file *filep,
@@ -244,30 +340,45 @@ static ssize_t vfio_dkms_device_fops_write(struct file *filep,
 					   size_t count, loff_t *ppos)
 {
 	struct vfio_dkms_device *device = vfio_dkms_device_of(filep);
+	ssize_t ret;
+	int idx;
 
 	if (unlikely(!device->ops->write))
 		return -EINVAL;
-	return device->ops->write(device, buf, count, ppos);
+	idx = srcu_read_lock(&vfio_dkms_fops_srcu);
+	ret = READ_ONCE(device->gone) ? -ENODEV :
+	      device->ops->write(device, buf, count, ppos);
+	srcu_read_unlock(&vfio_dkms_fops_srcu, idx);
+	return ret;
 }
 
 static long vfio_dkms_device_fops_unl_ioctl(struct file *filep,
 					    unsigned int cmd, unsigned long arg)
 {
 	struct vfio_dkms_device *device = vfio_dkms_device_of(filep);
+	long ret;
+	int idx;
 
 	if (unlikely(!device->ops->ioctl))
 		return -EINVAL;
-	return device->ops->ioctl(device, cmd, arg);
+	idx = srcu_read_lock(&vfio_dkms_fops_srcu);
+	ret = READ_ONCE(device->gone) ? -ENODEV : device->ops->ioctl(device, cmd, arg);
+	srcu_read_unlock(&vfio_dkms_fops_srcu, idx);
+	return ret;
 }
 
 static int vfio_dkms_device_fops_mmap(struct file *filep,
 				      struct vm_area_struct *vma)
 {
 	struct vfio_dkms_device *device = vfio_dkms_device_of(filep);
+	int ret, idx;
 
 	if (unlikely(!device->ops->mmap))
 		return -EINVAL;
-	return device->ops->mmap(device, vma);
+	idx = srcu_read_lock(&vfio_dkms_fops_srcu);
+	ret = READ_ONCE(device->gone) ? -ENODEV : device->ops->mmap(device, vma);
+	srcu_read_unlock(&vfio_dkms_fops_srcu, idx);
+	return ret;
 }
 
 static const struct file_operations vfio_dkms_device_fops = {
@@ -324,6 +435,11 @@ struct file *vfio_dkms_device_open_file(struct vfio_dkms_device *device,
 	}
 
 	mutex_lock(&device->open_lock);
+	if (device->gone) {
+		mutex_unlock(&device->open_lock);
+		ret = -ENODEV;
+		goto err_module_put;
+	}
 	if (!device->open_count && device->ops->open_device) {
 		ret = device->ops->open_device(device);
 		if (ret) {
@@ -352,7 +468,8 @@ struct file *vfio_dkms_device_open_file(struct vfio_dkms_device *device,
 
 err_close:
 	mutex_lock(&device->open_lock);
-	if (!--device->open_count && device->ops->close_device)
+	if (!--device->open_count && !device->force_closed &&
+	    device->ops->close_device)
 		device->ops->close_device(device);
 	mutex_unlock(&device->open_lock);
 err_module_put:

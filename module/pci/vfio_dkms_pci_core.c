@@ -459,11 +459,29 @@ static int vfio_dkms_pci_mmap(struct vfio_dkms_device *core,
 
 	/*
 	 * The mapping lives as long as the vma, which holds the device file:
-	 * the device cannot be closed (and disabled) under it.  Pages are
-	 * inserted on fault, so that a reset can revoke them.
+	 * the device is not closed (and disabled) under it, except by a
+	 * revocation on removal, which marks memory disabled first so that
+	 * later faults get SIGBUS.  Pages are inserted on fault, so that a
+	 * reset or a revocation can take them away.
 	 */
 	vfio_dkms_pci_mmap_setup(vdev, vma);
 	return 0;
+}
+
+/*
+ * The last reference to the device is gone: at unbind, or at the last close
+ * of an fd revoked by a removal that did not wait for it.  Until then the
+ * vmas and fds may still point at @vdev, and it holds its pci_dev.
+ */
+static void vfio_dkms_pci_release(struct vfio_dkms_device *core)
+{
+	struct vfio_dkms_pci_device *vdev = to_pci_vdev(core);
+
+	vfio_dkms_pci_inode_release(vdev);
+	vfio_dkms_pci_intrs_destroy(vdev);
+	mutex_destroy(&vdev->config_lock);
+	pci_dev_put(vdev->pdev);
+	kfree(vdev);
 }
 
 static const struct vfio_dkms_device_ops vfio_dkms_pci_ops = {
@@ -476,6 +494,7 @@ static const struct vfio_dkms_device_ops vfio_dkms_pci_ops = {
 	.ioctl		= vfio_dkms_pci_ioctl,
 	.mmap		= vfio_dkms_pci_mmap,
 	.request	= vfio_dkms_pci_request,
+	.release	= vfio_dkms_pci_release,
 };
 
 /* --- driver ------------------------------------------------------------ */
@@ -494,7 +513,7 @@ static int vfio_dkms_pci_probe(struct pci_dev *pdev,
 	if (!vdev)
 		return -ENOMEM;
 
-	vdev->pdev = pdev;
+	vdev->pdev = pci_dev_get(pdev);
 	vdev->msix_bar = VFIO_DKMS_PCI_NO_BAR;
 	mutex_init(&vdev->config_lock);
 	init_rwsem(&vdev->memory_lock);
@@ -516,6 +535,7 @@ err_inode:
 err_free:
 	vfio_dkms_pci_intrs_destroy(vdev);
 	mutex_destroy(&vdev->config_lock);
+	pci_dev_put(pdev);
 	kfree(vdev);
 	return ret;
 }
@@ -524,13 +544,12 @@ static void vfio_dkms_pci_remove(struct pci_dev *pdev)
 {
 	struct vfio_dkms_pci_device *vdev = dev_get_drvdata(&pdev->dev);
 
-	/* Waits for every device fd to be closed. */
-	vfio_dkms_unregister_device(&vdev->vdev);
+	/*
+	 * Returns when every device fd is closed or revoked; @vdev itself is
+	 * freed by vfio_dkms_pci_release().
+	 */
 	dev_set_drvdata(&pdev->dev, NULL);
-	vfio_dkms_pci_inode_release(vdev);
-	vfio_dkms_pci_intrs_destroy(vdev);
-	mutex_destroy(&vdev->config_lock);
-	kfree(vdev);
+	vfio_dkms_unregister_device(&vdev->vdev);
 }
 
 static struct pci_driver vfio_dkms_pci_driver = {
