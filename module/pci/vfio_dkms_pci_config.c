@@ -701,6 +701,19 @@ static bool covers(int pos, int size, int reg)
 	return pos <= reg && reg < pos + size;
 }
 
+/*
+ * An access to the MSI capability that reaches its message control, or
+ * ends right before it: in-tree refreshes the virtual control then.
+ */
+static bool msi_flags_touched(struct vfio_dkms_pci_device *vdev, int pos,
+			      int size)
+{
+	int flags = vdev->msi_cap + PCI_MSI_FLAGS;
+
+	return vdev->msi_cap && pos >= vdev->msi_cap && pos <= flags &&
+	       pos + size >= flags;
+}
+
 /* Reads and writes of one piece: @size bytes at @pos, one dword, one region. */
 static int cfg_read(struct vfio_dkms_pci_device *vdev, int pos, int size,
 		    u32 *val)
@@ -710,7 +723,7 @@ static int cfg_read(struct vfio_dkms_pci_device *vdev, int pos, int size,
 	u32 hw;
 	int ret;
 
-	if (vdev->msi_cap && covers(pos, size, vdev->msi_cap + PCI_MSI_FLAGS)) {
+	if (msi_flags_touched(vdev, pos, size)) {
 		/* Multiple message capable: what SET_IRQS last enabled. */
 		u8 *flags = &vdev->vconfig[vdev->msi_cap + PCI_MSI_FLAGS];
 		u8 qmax;
@@ -898,7 +911,7 @@ static int cfg_write(struct vfio_dkms_pci_device *vdev, int pos, int size,
 	    ((pos >= PCI_BASE_ADDRESS_0 && pos <= PCI_BASE_ADDRESS_5 + 3) ||
 	     (pos >= PCI_ROM_ADDRESS && pos <= PCI_ROM_ADDRESS + 3)))
 		cfg_fixup_bars(vdev);
-	if (vdev->msi_cap && covers(pos, size, vdev->msi_cap + PCI_MSI_FLAGS))
+	if (msi_flags_touched(vdev, pos, size))
 		cfg_msi_flags_written(vdev);
 	if (vdev->exp_cap && (covers(pos, size, exp_devctl) ||
 			      covers(pos, size, exp_devctl + 1)))
