@@ -90,10 +90,16 @@ static int vfio_dkms_pci_open_device(struct vfio_dkms_device *core)
 	}
 
 	vfio_dkms_pci_probe_mmaps(vdev);
-	vfio_dkms_pci_config_init(vdev);
+	/* INTx-disable is cleared first: the virtual copy starts from it. */
 	vfio_dkms_pci_intrs_open(vdev);
+	ret = vfio_dkms_pci_config_init(vdev);
+	if (ret)
+		goto err_restore;
 	return 0;
 
+err_restore:
+	pci_load_and_free_saved_state(pdev, &vdev->pci_saved_state);
+	pci_restore_state(pdev);
 err_disable:
 	pci_disable_device(pdev);
 	return ret;
@@ -110,6 +116,7 @@ static void vfio_dkms_pci_close_device(struct vfio_dkms_device *core)
 
 	/* Whatever interrupts the user left set up. */
 	vfio_dkms_pci_intrs_close(vdev);
+	vfio_dkms_pci_config_free(vdev);
 
 	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
 		if (!vdev->barmap[bar])

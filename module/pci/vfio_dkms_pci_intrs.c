@@ -114,7 +114,8 @@ static void vfio_dkms_intx_signal(struct vfio_dkms_pci_irq_ctx *ctx)
 {
 	struct eventfd_ctx *trigger = READ_ONCE(ctx->trigger);
 
-	if (trigger)
+	/* Nothing reaches the user while INTx-disable is set (as in-tree). */
+	if (trigger && !READ_ONCE(ctx->vdev->irqs.virq_disabled))
 		vfio_dkms_eventfd_signal(trigger);
 }
 
@@ -151,7 +152,7 @@ static bool vfio_dkms_intx_unmask_handler(struct vfio_dkms_pci_device *vdev)
 	bool pending = false;
 
 	spin_lock_irqsave(&vdev->irqs.irqlock, flags);
-	if (ctx->masked) {
+	if (ctx->masked && !vdev->irqs.virq_disabled) {
 		if (vdev->irqs.pci_2_3)
 			pending = !pci_check_and_unmask_intx(vdev->pdev);
 		else
@@ -327,7 +328,8 @@ static int vfio_dkms_intx_enable(struct vfio_dkms_pci_device *vdev,
 	}
 	ctx->vdev = vdev;
 	ctx->trigger = trigger;
-	ctx->masked = false;
+	/* The user's INTx-disable (config space) holds from the start. */
+	ctx->masked = vdev->irqs.virq_disabled;
 
 	vdev->irqs.ctx = ctx;
 	vdev->irqs.num_ctx = 1;
@@ -335,12 +337,13 @@ static int vfio_dkms_intx_enable(struct vfio_dkms_pci_device *vdev,
 	vdev->irqs.irq_type = VFIO_PCI_INTX_IRQ_INDEX;
 
 	if (vdev->irqs.pci_2_3) {
-		pci_intx(pdev, 1);
+		pci_intx(pdev, !ctx->masked);
 		irqflags = IRQF_SHARED;
 	} else {
 		/* Mask at the chip right away, not lazily. */
 		irq_set_status_flags(pdev->irq, IRQ_DISABLE_UNLAZY);
-		irqflags = 0;
+		/* Masked: the line starts disabled, the unmask enables it. */
+		irqflags = ctx->masked ? IRQF_NO_AUTOEN : 0;
 	}
 
 	ret = request_irq(pdev->irq, vfio_dkms_intx_handler, irqflags,
@@ -441,6 +444,9 @@ static int vfio_dkms_msi_enable(struct vfio_dkms_pci_device *vdev, int nvec,
 	vdev->irqs.nvec = nvec;
 	vdev->irqs.irq_type = msix ? VFIO_PCI_MSIX_IRQ_INDEX :
 				     VFIO_PCI_MSI_IRQ_INDEX;
+	/* log2 of the vectors, for the virtual MSI capability. */
+	if (!msix)
+		vdev->irqs.msi_qmax = fls(nvec * 2 - 1) - 1;
 	return 0;
 }
 
@@ -961,7 +967,61 @@ void vfio_dkms_pci_intrs_close(struct vfio_dkms_pci_device *vdev)
 		eventfd_ctx_put(vdev->irqs.req_trigger);
 		vdev->irqs.req_trigger = NULL;
 	}
+	vdev->irqs.virq_disabled = false;
 	mutex_unlock(&vdev->irqs.igate);
+}
+
+/**
+ * vfio_dkms_pci_intx_virt_disable() - the user wrote INTx-disable
+ * @vdev: the device (open)
+ * @disable: the new value of the virtual INTx-disable bit
+ *
+ * Called by the config region (config_lock held) after every write to the
+ * command register.  As in-tree: while set, INTx is masked and nothing is
+ * signalled; clearing it unmasks (or signals a still-asserted line).  Without
+ * INTx in use, the device's INTx-disable bit follows the virtual one.
+ */
+void vfio_dkms_pci_intx_virt_disable(struct vfio_dkms_pci_device *vdev,
+				     bool disable)
+{
+	unsigned long flags;
+
+	mutex_lock(&vdev->irqs.igate);
+	if (vdev->irqs.virq_disabled == disable)
+		goto out_unlock;
+
+	spin_lock_irqsave(&vdev->irqs.irqlock, flags);
+	WRITE_ONCE(vdev->irqs.virq_disabled, disable);
+	if (!is_intx(vdev) && vdev->irqs.pci_2_3)
+		pci_intx(vdev->pdev, !disable);
+	spin_unlock_irqrestore(&vdev->irqs.irqlock, flags);
+
+	if (is_intx(vdev)) {
+		if (disable)
+			vfio_dkms_intx_mask(vdev);
+		else
+			vfio_dkms_intx_unmask(vdev);
+	}
+out_unlock:
+	mutex_unlock(&vdev->irqs.igate);
+}
+
+/**
+ * vfio_dkms_pci_msi_state() - MSI state for the virtual MSI capability
+ * @vdev: the device
+ * @qmax: set to log2 of the MSI vectors last enabled
+ *
+ * Return: MSI is enabled through VFIO_DEVICE_SET_IRQS.
+ */
+bool vfio_dkms_pci_msi_state(struct vfio_dkms_pci_device *vdev, u8 *qmax)
+{
+	bool on;
+
+	mutex_lock(&vdev->irqs.igate);
+	on = irq_is(vdev, VFIO_PCI_MSI_IRQ_INDEX);
+	*qmax = vdev->irqs.msi_qmax;
+	mutex_unlock(&vdev->irqs.igate);
+	return on;
 }
 
 /**

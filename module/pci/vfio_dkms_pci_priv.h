@@ -33,13 +33,20 @@
  * @msix_bar: BAR holding the MSI-X table, or VFIO_DKMS_PCI_NO_BAR
  * @msix_offset: offset of the MSI-X table in @msix_bar
  * @msix_size: size of the MSI-X table
- * @config_lock: protects the virtual config registers below
- * @vbar: virtual BAR registers (what the user wrote / sizing state)
- * @bar_mask: writable address bits of each BAR register (0 if unused)
- * @bar_flags: read-only type bits of each BAR register
- * @vrom: virtual expansion ROM BAR register
- * @rom_mask: writable bits of the ROM BAR register
- * @virq_line: virtual interrupt line register
+ * @config_lock: serialises config region accesses; protects the fields
+ *	below up to @rom_mask (vfio_dkms_pci_config.c has the lock order)
+ * @vconfig: virtual config space (cfg_size bytes) while open, else NULL
+ * @cfg_vmask: per byte, the bits read and written in @vconfig
+ * @cfg_wmask: per byte, the bits the user may write
+ * @cfg_map: per byte, the region: 0 header, a capability's start offset,
+ *	or unassigned
+ * @msi_cap: offset of the (visible) MSI capability, or 0
+ * @exp_cap: offset of the PCI Express capability, or 0
+ * @af_cap: offset of the Advanced Features capability, or 0
+ * @cfg_ext_caps: extended capabilities were found
+ * @bar_mask: address bits of each virtual BAR register (0 if unused)
+ * @bar_flags: type bits of each virtual BAR register
+ * @rom_mask: address and enable bits of the virtual ROM BAR register
  * @memory_lock: taken for write while the command register changes, for
  *	read around BAR accesses that need memory decode
  * @mem_enabled: memory decode is on (command register MEMORY bit)
@@ -58,13 +65,18 @@ struct vfio_dkms_pci_device {
 	u32 msix_offset;
 	u32 msix_size;
 
-	struct mutex config_lock;	/* vbar, vrom, virq_line */
-	u32 vbar[PCI_STD_NUM_BARS];
+	struct mutex config_lock;
+	u8 *vconfig;
+	u8 *cfg_vmask;
+	u8 *cfg_wmask;
+	u16 *cfg_map;
+	u16 msi_cap;
+	u16 exp_cap;
+	u16 af_cap;
+	bool cfg_ext_caps;
 	u32 bar_mask[PCI_STD_NUM_BARS];
 	u32 bar_flags[PCI_STD_NUM_BARS];
-	u32 vrom;
 	u32 rom_mask;
-	u8 virq_line;
 
 	struct rw_semaphore memory_lock;
 	bool mem_enabled;
@@ -83,7 +95,8 @@ ssize_t vfio_dkms_pci_bar_rw(struct vfio_dkms_pci_device *vdev,
 			     bool iswrite);
 
 /* vfio_dkms_pci_config.c */
-void vfio_dkms_pci_config_init(struct vfio_dkms_pci_device *vdev);
+int vfio_dkms_pci_config_init(struct vfio_dkms_pci_device *vdev);
+void vfio_dkms_pci_config_free(struct vfio_dkms_pci_device *vdev);
 ssize_t vfio_dkms_pci_config_rw(struct vfio_dkms_pci_device *vdev,
 				char __user *buf, size_t count, loff_t *ppos,
 				bool iswrite);
