@@ -230,8 +230,13 @@ static int vfio_dkms_pin_pages(struct vfio_dkms_pin *pin)
 	if (pin->write)
 		gup_flags |= FOLL_WRITE;
 
-	/* At most one run per page; shrunk to size below. */
-	segs = kvmalloc_array(npage, sizeof(*segs), GFP_KERNEL_ACCOUNT);
+	/*
+	 * At most one run per page; shrunk to size below.  Huge ranges (only
+	 * possible with CAP_IPC_LOCK or an unlimited RLIMIT_MEMLOCK) fail
+	 * with -ENOMEM here, without kvmalloc's warning for sizes > INT_MAX.
+	 */
+	segs = kvmalloc_array(npage, sizeof(*segs),
+			      GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!segs)
 		return -ENOMEM;
 	pages = (struct page **)__get_free_page(GFP_KERNEL);

@@ -16,6 +16,7 @@ import re
 import resource
 import signal
 import struct
+import subprocess
 import time
 
 import pytest
@@ -228,6 +229,29 @@ def test_mode_off_refuses_probe(modules, edu_bdf):
         base.unbind(edu_bdf)
 
 
+def test_mode_off_same_as_in_tree(modules, edu_bdf):
+    """In-tree vfio-pci (Debian: no CONFIG_VFIO_NOIOMMU) refuses the same
+    device with the same probe errno as vfio-dkms-pci with the mode off."""
+    r = base.sh("modprobe", "vfio-pci", check=False)
+    assert r.returncode == 0, r.stderr
+    errs = {}
+    for drv in ("vfio-pci", "vfio-dkms-pci"):
+        base.sysfs_write(os.path.join(base.PCI, edu_bdf, "driver_override"), drv)
+        base.sysfs_write("/sys/bus/pci/drivers_probe", edu_bdf)
+        try:
+            assert base.driver_of(edu_bdf) is None, drv
+        finally:
+            base.unbind(edu_bdf)
+        m = re.findall(re.escape(drv) + r" " + re.escape(edu_bdf) +
+                       r": probe with driver " + re.escape(drv) +
+                       r" failed with error (-\d+)", dmesg())
+        m = m or re.findall(re.escape(drv) + r": probe of " + re.escape(edu_bdf) +
+                            r" failed with error (-\d+)", dmesg())
+        assert m, "no probe failure logged for %s" % drv
+        errs[drv] = m[-1]
+    assert errs["vfio-pci"] == errs["vfio-dkms-pci"] == "-22", errs
+
+
 # --- mode on: the group ------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -431,6 +455,11 @@ def test_map_errors(edu):
         assert map_errno(vaddr=(1 << 64) - PAGE, size=2 * PAGE) == errno.EINVAL
         # Not mapped memory.
         assert map_errno(vaddr=0x1000) == errno.EFAULT
+        # Absurd size with CAP_IPC_LOCK (no memlock limit): ENOMEM from the
+        # segment table, no kernel warning (the health gate checks), no charge.
+        lck = vm_lck_kb()
+        assert map_errno(size=1 << 40) == errno.ENOMEM
+        assert vm_lck_kb() == lck
         # Nothing of that is pinned.
         assert container_with(s.name)["pins"] == ["0"]
 
@@ -649,6 +678,102 @@ def test_edu_dma_round_trip(edu):
             s.cfg16(4, s.cfg16(4) & ~0x4)
 
 
+# --- through libvfio (C) and the Python package ---------------------------------
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+BUILD = os.environ.get("VFIO_BUILD", os.path.join(REPO, "build"))
+
+
+def _mask_bits():
+    return int(os.environ.get("EDU_DMA_MASK", "0xfffffff"), 16).bit_length()
+
+
+class _Hugepages:
+    def __enter__(self):
+        with open("/proc/sys/vm/nr_hugepages", "w") as f:
+            f.write("2")
+        assert int(open("/proc/sys/vm/nr_hugepages").read()) >= 1, "no hugepage reserved"
+
+    def __exit__(self, *exc):
+        with open("/proc/sys/vm/nr_hugepages", "w") as f:
+            f.write("0")
+
+
+def _run_c(*args):
+    prog = os.path.join(BUILD, "libvfio", "tests", "noiommu")
+    assert os.access(prog, os.X_OK), "%s not built (make all)" % prog
+    with _Hugepages():
+        r = subprocess.run([prog] + list(args), capture_output=True, text=True, timeout=300)
+    # Quoted: the program's own TAP lines must not count as this suite's.
+    out = "\n".join("# " + l for l in (r.stdout + r.stderr).splitlines())
+    print(out)
+    oks = [l for l in r.stdout.splitlines() if l.startswith("ok ")]
+    assert r.returncode == 0 and "not ok" not in r.stdout and len(oks) >= 10, out
+    return oks
+
+
+def test_libvfio_c(edu):
+    _run_c(edu, str(_mask_bits()))
+
+
+def test_python_package(edu):
+    import vfio
+    bits = _mask_bits()
+    mask = (1 << bits) - 1
+    with _Hugepages(), vfio.open(edu) as dev:
+        assert dev.backend == "vfio-dkms"
+        dev.set_dma_mask(bits)
+        bar = dev.region(0)
+        assert bar.read32(0) == EDU_ID
+        src = dev.dma_alloc(PAGE, direction="to_device")
+        dst = dev.dma_alloc(PAGE)
+        for b in (src, dst):
+            assert b.segments == [(b.iova, PAGE)]
+            assert b.iova + PAGE - 1 <= mask
+        pattern = os.urandom(DMA_LEN)
+        memoryview(src)[:DMA_LEN] = pattern
+        dev.set_bus_master(True)
+        try:
+            for s_, d_, n, to_ram in ((src.iova, EDU_BUF, DMA_LEN, 0), (EDU_BUF, dst.iova, DMA_LEN, 1)):
+                bar.write64(0x80, s_)
+                bar.write64(0x88, d_)
+                bar.write64(0x90, n)
+                bar.write64(0x98, 1 | (2 if to_ram else 0))
+                for _ in range(2000):
+                    if not bar.read64(0x98) & 1:
+                        break
+                    time.sleep(0.002)
+                else:
+                    raise AssertionError("edu DMA did not complete")
+        finally:
+            dev.set_bus_master(False)
+        assert bytes(memoryview(dst)[:DMA_LEN]) == pattern
+
+        big = dev.dma_alloc(64 * PAGE)
+        assert sum(n for _, n in big.segments) == 64 * PAGE
+        assert all(b + n - 1 <= mask for b, n in big.segments)
+        if len(big.segments) > 1:
+            with pytest.raises(vfio.Error) as e:
+                big.iova
+            assert e.value.errno == errno.EINVAL and "segments" in e.value.strerror
+            assert "segments=%d" % len(big.segments) in repr(big)
+        else:
+            assert big.iova == big.segments[0][0]
+        huge = dev.dma_alloc(2 << 20, hugepage_required=True)
+        assert len(huge.segments) == 1 and huge.iova == huge.segments[0][0]
+        assert huge.segments[0][1] == 2 << 20
+        # Caller memory: the segments cover exactly the object's bytes.
+        ba = bytearray(3 * PAGE)
+        m = dev.dma_map(ba)
+        assert sum(n for _, n in m.segments) == len(ba)
+        m.unmap()
+        name = "noiommu-" + base.group_of(edu)
+        cont = container_with(name)
+        assert cont["backend"] == ["noiommu"]
+        assert cont["pinned_pages"] == [str(2 + 64 + 512)]
+    assert container_with(name) is None
+
+
 # --- a VM with both kinds of groups (suite noiommu-mixed) ----------------------
 
 @pytest.fixture(scope="module")
@@ -727,3 +852,7 @@ def test_mixed_both_work_side_by_side(edu, real_edu):
             os.close(g)
             os.close(c)
         assert s.bar32(0) == EDU_ID
+
+
+def test_mixed_libvfio_c(edu, real_edu):
+    _run_c(edu, str(_mask_bits()), real_edu)
