@@ -116,7 +116,8 @@ int vfio_dma_alloc(struct vfio_context *ctx, size_t size, unsigned int flags,
 	if (flags & (VFIO_DMA_HUGEPAGE | VFIO_DMA_HUGEPAGE_REQUIRED)) {
 		len = (size + HUGE_2M - 1) & ~(HUGE_2M - 1);
 		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_2MB, -1, 0);
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | MAP_HUGETLB | MAP_HUGE_2MB,
+			 -1, 0);
 		if (p == MAP_FAILED) {
 			int e = errno;
 
@@ -137,7 +138,14 @@ int vfio_dma_alloc(struct vfio_context *ctx, size_t size, unsigned int flags,
 	}
 	if (p == MAP_FAILED) {
 		len = (size + pg - 1) & ~(pg - 1);
-		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		/*
+		 * Populated (written-to) pages: a read-only pin (TO_DEVICE) of
+		 * a page never touched would pin the shared zero page on older
+		 * kernels (seen on 6.1), which the device would then read
+		 * instead of what is written into the buffer later.
+		 */
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 		if (p == MAP_FAILED) {
 			ret = vfio__err_sys(errno, "DMA alloc of %zu bytes: mmap", size);
 			free(d->fallback);
