@@ -378,7 +378,7 @@ static long vfio_dkms_noiommu_map(struct vfio_dkms_noiommu *noiommu,
 
 	if (pin->nr_segs > map.nr_segments) {
 		/* Tell how many are needed; nothing stays pinned. */
-		map.nr_segments = pin->nr_segs;
+		map.nr_segments = min_t(unsigned long, pin->nr_segs, U32_MAX);
 		ret = -ENOSPC;
 		goto err_nr_segments;
 	}
