@@ -4,7 +4,9 @@
  *
  * Every open of the node is a new container.  Groups are attached to it with
  * VFIO_GROUP_SET_CONTAINER; VFIO_SET_IOMMU then picks the IOMMU backend
- * (type1, the only one) which every attached group shares.  The IOMMU
+ * which every attached group shares: type1 for real IOMMU groups, the
+ * no-IOMMU backend (noiommu.c) for no-IOMMU groups; a container holds one
+ * kind of group only (-EPERM for the other, as upstream).  The IOMMU
  * ioctls on the container fd go to the backend.
  *
  * Shared ownership (docs/shared-ownership.md): a container holding a shared
@@ -31,7 +33,7 @@ static void vfio_dkms_container_release(struct kref *kref)
 		container_of(kref, struct vfio_dkms_container, kref);
 
 	/* The backend goes away with the last group. */
-	WARN_ON(container->iommu);
+	WARN_ON(container->iommu || container->noiommu_iommu);
 	kfree(container);
 }
 
@@ -45,7 +47,7 @@ bool vfio_dkms_container_has_iommu(struct vfio_dkms_container *container)
 	bool ret;
 
 	down_read(&container->group_lock);
-	ret = container->iommu;
+	ret = container->iommu || container->noiommu_iommu;
 	up_read(&container->group_lock);
 	return ret;
 }
@@ -79,7 +81,9 @@ static struct vfio_dkms_container *vfio_dkms_container_used(struct file *filep)
  *
  * Claims DMA ownership of the IOMMU group, which fails with -EPERM while a
  * kernel driver is bound to any of its devices, and attaches the group to
- * the backend if one is set already.
+ * the backend if one is set already.  A no-IOMMU group (no ownership to
+ * claim: its IOMMU group is ours) needs CAP_SYS_RAWIO, and no-IOMMU and
+ * real groups cannot share a container (-EPERM both ways, as upstream).
  *
  * Return: 0 or a negative errno; -EINVAL when the group would mix shared
  * and non-shared groups, or would put a non-shared group in a container
@@ -92,7 +96,15 @@ int vfio_dkms_container_attach_group(struct vfio_dkms_container *container,
 
 	lockdep_assert_held(&group->group_lock);
 
+	if (group->noiommu && !capable(CAP_SYS_RAWIO))
+		return -EPERM;
+
 	down_write(&container->group_lock);
+	if (!list_empty(&container->group_list) &&
+	    container->noiommu != group->noiommu) {
+		ret = -EPERM;
+		goto out_unlock;
+	}
 	/*
 	 * Shared ownership: see the comment at the top.  A container whose
 	 * file joined another one is only the file's owner token.
@@ -104,10 +116,11 @@ int vfio_dkms_container_attach_group(struct vfio_dkms_container *container,
 		ret = -EINVAL;
 		goto out_unlock;
 	}
-
-	ret = vfio_dkms_claim_dma_owner(group->iommu_group, group);
-	if (ret)
-		goto out_unlock;
+	if (!group->noiommu) {
+		ret = vfio_dkms_claim_dma_owner(group->iommu_group, group);
+		if (ret)
+			goto out_unlock;
+	}
 
 	if (container->iommu) {
 		ret = vfio_dkms_type1_attach_group(container->iommu,
@@ -119,12 +132,14 @@ int vfio_dkms_container_attach_group(struct vfio_dkms_container *container,
 	kref_get(&container->kref);
 	group->container = container;
 	group->container_users = 1;
+	container->noiommu = group->noiommu;
 	list_add(&group->container_next, &container->group_list);
 	up_write(&container->group_lock);
 	return 0;
 
 err_release_owner:
-	vfio_dkms_release_dma_owner(group->iommu_group);
+	if (!group->noiommu)
+		vfio_dkms_release_dma_owner(group->iommu_group);
 out_unlock:
 	up_write(&container->group_lock);
 	return ret;
@@ -147,12 +162,18 @@ void vfio_dkms_container_detach_group(struct vfio_dkms_group *group)
 	if (container->iommu)
 		vfio_dkms_type1_detach_group(container->iommu,
 					     group->iommu_group);
-	vfio_dkms_release_dma_owner(group->iommu_group);
+	if (!group->noiommu)
+		vfio_dkms_release_dma_owner(group->iommu_group);
 	list_del_init(&group->container_next);
 
-	if (container->iommu && list_empty(&container->group_list)) {
-		vfio_dkms_type1_release(container->iommu);
+	if (list_empty(&container->group_list)) {
+		if (container->iommu)
+			vfio_dkms_type1_release(container->iommu);
 		container->iommu = NULL;
+		/* Unpins and uncharges everything still pinned. */
+		if (container->noiommu_iommu)
+			vfio_dkms_noiommu_release(container->noiommu_iommu);
+		container->noiommu_iommu = NULL;
 	}
 	up_write(&container->group_lock);
 
@@ -185,8 +206,23 @@ static long vfio_dkms_container_set_iommu(struct vfio_dkms_container *own,
 	}
 
 	/* A backend needs a group to attach to, and is set only once. */
-	if (list_empty(&container->group_list) || container->iommu) {
+	if (list_empty(&container->group_list) || container->iommu ||
+	    container->noiommu_iommu) {
 		ret = -EINVAL;
+		goto out_unlock;
+	}
+
+	/* No-IOMMU groups get the no-IOMMU backend, and only they do. */
+	if (container->noiommu) {
+		struct vfio_dkms_noiommu *noiommu;
+
+		noiommu = vfio_dkms_noiommu_open(arg);
+		if (IS_ERR(noiommu)) {
+			ret = PTR_ERR(noiommu);
+			goto out_unlock;
+		}
+		container->noiommu_iommu = noiommu;
+		ret = 0;
 		goto out_unlock;
 	}
 
@@ -223,6 +259,31 @@ out_unlock:
 	return ret;
 }
 
+/*
+ * The backend answers once it is set.  Before, as upstream polls its IOMMU
+ * drivers: the backends a container of these groups could get (both for an
+ * empty one), first positive answer wins.
+ */
+static long vfio_dkms_container_check_extension(struct vfio_dkms_container *container,
+						unsigned long arg)
+{
+	bool empty = list_empty(&container->group_list);
+	long ret = 0;
+
+	lockdep_assert_held(&container->group_lock);
+
+	if (container->iommu)
+		return vfio_dkms_type1_check_extension(container->iommu, arg);
+	if (container->noiommu_iommu)
+		return vfio_dkms_noiommu_check_extension(container->noiommu_iommu,
+							 arg);
+	if (empty || !container->noiommu)
+		ret = vfio_dkms_type1_check_extension(NULL, arg);
+	if (ret <= 0 && (empty || container->noiommu))
+		ret = vfio_dkms_noiommu_check_extension(NULL, arg);
+	return ret;
+}
+
 static long vfio_dkms_container_fops_unl_ioctl(struct file *filep,
 					       unsigned int cmd,
 					       unsigned long arg)
@@ -236,7 +297,7 @@ static long vfio_dkms_container_fops_unl_ioctl(struct file *filep,
 		return VFIO_API_VERSION;
 	case VFIO_CHECK_EXTENSION:
 		down_read(&container->group_lock);
-		ret = vfio_dkms_type1_check_extension(container->iommu, arg);
+		ret = vfio_dkms_container_check_extension(container, arg);
 		up_read(&container->group_lock);
 		return ret;
 	case VFIO_SET_IOMMU:
@@ -252,6 +313,9 @@ static long vfio_dkms_container_fops_unl_ioctl(struct file *filep,
 		    (own->iommu_set || !vfio_dkms_container_is_shared(container)))
 			ret = vfio_dkms_type1_ioctl(container->iommu, own, cmd,
 						    arg);
+		else if (container->noiommu_iommu)
+			ret = vfio_dkms_noiommu_ioctl(container->noiommu_iommu,
+						      cmd, arg);
 		else
 			ret = -EINVAL;
 		up_read(&container->group_lock);

@@ -48,6 +48,8 @@ static int vfio_dkms_debugfs_group(struct vfio_dkms_group *group, void *data)
 	struct vfio_dkms_device *device;
 
 	seq_printf(m, "group %s\n", dev_name(&group->dev));
+	if (group->noiommu)
+		seq_puts(m, "type: noiommu\n");
 	seq_printf(m, "shared: %d\n", group->shared);
 	if (group->shared) {
 		struct vfio_dkms_group_opener *opener;
@@ -116,6 +118,42 @@ static const struct vfio_dkms_type1_visitor vfio_dkms_debugfs_visitor = {
 	.dma		= vfio_dkms_debugfs_dma,
 };
 
+static void vfio_dkms_debugfs_noiommu_summary(void *data, unsigned int nr_pins,
+					      unsigned long pinned_pages)
+{
+	struct seq_file *m = data;
+
+	seq_puts(m, "backend: noiommu\n");
+	seq_printf(m, "pins: %u\n", nr_pins);
+	seq_printf(m, "pinned_pages: %lu\n", pinned_pages);
+}
+
+static void vfio_dkms_debugfs_noiommu_pin(void *data, unsigned long vaddr,
+					  size_t size, bool write,
+					  unsigned long nr_segs, pid_t pid)
+{
+	struct seq_file *m = data;
+
+	seq_printf(m, "pin: [0x%lx, 0x%lx] %s pid %d segments %lu\n",
+		   vaddr, vaddr + size - 1, write ? "rw" : "r-", pid, nr_segs);
+}
+
+static void vfio_dkms_debugfs_noiommu_segment(void *data, u64 bus_addr,
+					      u64 size)
+{
+	struct seq_file *m = data;
+
+	seq_printf(m, "segment: [0x%llx, 0x%llx]\n",
+		   (unsigned long long)bus_addr,
+		   (unsigned long long)(bus_addr + size - 1));
+}
+
+static const struct vfio_dkms_noiommu_visitor vfio_dkms_debugfs_noiommu_visitor = {
+	.summary	= vfio_dkms_debugfs_noiommu_summary,
+	.pin		= vfio_dkms_debugfs_noiommu_pin,
+	.segment	= vfio_dkms_debugfs_noiommu_segment,
+};
+
 /*
  * Containers are reached through their groups: a container without groups
  * has no backend and no mappings (both go with the last group), and its
@@ -145,6 +183,10 @@ static int vfio_dkms_debugfs_container(struct vfio_dkms_group *group,
 	if (container->iommu)
 		vfio_dkms_type1_introspect(container->iommu,
 					   &vfio_dkms_debugfs_visitor, m);
+	else if (container->noiommu_iommu)
+		vfio_dkms_noiommu_introspect(container->noiommu_iommu,
+					     &vfio_dkms_debugfs_noiommu_visitor,
+					     m);
 	else
 		seq_puts(m, "backend: none\n");
 	seq_putc(m, '\n');

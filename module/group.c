@@ -12,6 +12,10 @@
  * node open, each sets the container for itself (they all end up in the one
  * container the group is attached to) and opens device fds through itself.
  * The shared paths are the vfio_dkms_group_shared_*() functions.
+ *
+ * A no-IOMMU group (module parameter enable_unsafe_noiommu_mode, noiommu.c)
+ * has the node /dev/vfio-dkms/noiommu-<id>, needs CAP_SYS_RAWIO to open and
+ * holds the one device its IOMMU group was made for.
  */
 #include <linux/cdev.h>
 #include <linux/file.h>
@@ -250,6 +254,12 @@ static ssize_t shared_store(struct device *dev, struct device_attribute *attr,
 		ret = -ENODEV;
 	else if (group->opened_file || !list_empty(&group->openers))
 		ret = -EBUSY;
+	else if (val && group->noiommu)
+		/*
+		 * The no-IOMMU backend keeps its pins per container, not per
+		 * file: sharing would leave one process's pins to another.
+		 */
+		ret = -EINVAL;
 	else
 		group->shared = val;
 	mutex_unlock(&group->group_lock);
@@ -468,6 +478,11 @@ static int vfio_dkms_group_fops_open(struct inode *inode, struct file *filep)
 		ret = -ENODEV;		/* its last device is leaving */
 		goto out_unlock;
 	}
+	/* A device without an IOMMU can DMA anywhere: raw I/O privilege. */
+	if (group->noiommu && !capable(CAP_SYS_RAWIO)) {
+		ret = -EPERM;
+		goto out_unlock;
+	}
 	if (group->shared) {
 		ret = vfio_dkms_group_shared_open(group, filep);
 		if (!ret)
@@ -531,7 +546,7 @@ static void vfio_dkms_group_release(struct device *dev)
 }
 
 static struct vfio_dkms_group *
-vfio_dkms_group_create(struct iommu_group *iommu_group)
+vfio_dkms_group_create(struct iommu_group *iommu_group, bool noiommu)
 {
 	struct vfio_dkms_group *group;
 	int minor, ret;
@@ -563,7 +578,9 @@ vfio_dkms_group_create(struct iommu_group *iommu_group)
 	cdev_init(&group->cdev, &vfio_dkms_group_fops);
 	group->cdev.owner = THIS_MODULE;
 
-	ret = dev_set_name(&group->dev, "%d", iommu_group_id(iommu_group));
+	group->noiommu = noiommu;
+	ret = dev_set_name(&group->dev, "%s%d", noiommu ? "noiommu-" : "",
+			   iommu_group_id(iommu_group));
 	if (ret)
 		goto err_put;
 
@@ -586,20 +603,21 @@ err_put:
  * vfio_dkms_group_add_device() - put a device in its group
  * @device: the device being registered
  * @iommu_group: its IOMMU group
+ * @noiommu: @iommu_group was made for this device (no-IOMMU mode)
  *
  * Creates the group, and its node, for the first device of an IOMMU group.
  *
  * Return: 0 or a negative errno.
  */
 int vfio_dkms_group_add_device(struct vfio_dkms_device *device,
-			       struct iommu_group *iommu_group)
+			       struct iommu_group *iommu_group, bool noiommu)
 {
 	struct vfio_dkms_group *group;
 
 	mutex_lock(&groups.lock);
 	group = vfio_dkms_group_find(iommu_group);
 	if (!group) {
-		group = vfio_dkms_group_create(iommu_group);
+		group = vfio_dkms_group_create(iommu_group, noiommu);
 		if (IS_ERR(group)) {
 			mutex_unlock(&groups.lock);
 			return PTR_ERR(group);

@@ -233,13 +233,21 @@ static void vfio_dkms_link_dma(struct vfio_dkms_iommu *iommu,
 
 /* --- locked memory accounting ------------------------------------------ */
 
-/*
- * Charge (@npage > 0) or give back (@npage < 0) pages of @dma's locked_vm.
- * A process that has exited has no mm to give back to: nothing to do.
+/**
+ * vfio_dkms_account_locked_vm() - charge or give back locked memory
+ * @mm: the mm charged (grabbed by the caller)
+ * @task: the process charged, for the RLIMIT_MEMLOCK check
+ * @lock_cap: @task had CAP_IPC_LOCK when it pinned: no limit check
+ * @npage: pages to charge (> 0) or give back (< 0)
+ *
+ * Shared by type1 and the no-IOMMU backend.  A process that has exited has
+ * no mm to give back to: nothing to do.
+ *
+ * Return: 0, -ENOMEM over RLIMIT_MEMLOCK, -ESRCH or -EINTR when charging.
  */
-static int vfio_dkms_lock_acct(struct vfio_dkms_dma *dma, long npage)
+int vfio_dkms_account_locked_vm(struct mm_struct *mm, struct task_struct *task,
+				bool lock_cap, long npage)
 {
-	struct mm_struct *mm = dma->mm;
 	int ret;
 
 	if (!npage)
@@ -254,13 +262,22 @@ static int vfio_dkms_lock_acct(struct vfio_dkms_dma *dma, long npage)
 	} else {
 		mmap_write_lock(mm);
 	}
-	ret = __account_locked_vm(mm, abs(npage), npage > 0, dma->task,
-				  dma->lock_cap);
+	ret = __account_locked_vm(mm, abs(npage), npage > 0, task, lock_cap);
 	mmap_write_unlock(mm);
-	if (!ret)
-		dma->locked += npage;
 out_mmput:
 	mmput(mm);
+	return ret;
+}
+
+/* Charge (@npage > 0) or give back (@npage < 0) pages of @dma's locked_vm. */
+static int vfio_dkms_lock_acct(struct vfio_dkms_dma *dma, long npage)
+{
+	int ret;
+
+	ret = vfio_dkms_account_locked_vm(dma->mm, dma->task, dma->lock_cap,
+					  npage);
+	if (!ret)
+		dma->locked += npage;
 	return ret;
 }
 

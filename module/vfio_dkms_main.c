@@ -151,20 +151,44 @@ EXPORT_SYMBOL_GPL(vfio_dkms_init_device);
  * @device: initialised device
  *
  * The device joins the vfio-dkms group of its IOMMU group; the group node
- * appears when the first device of the group registers.
+ * appears when the first device of the group registers.  A device without
+ * an IOMMU group gets a no-IOMMU group of its own if
+ * enable_unsafe_noiommu_mode is on (and the kernel is tainted, as upstream
+ * does), and is refused otherwise.
  *
- * Return: 0, -EINVAL if the device has no IOMMU group, or another errno.
+ * Return: 0, -EINVAL if the device has no IOMMU group (mode off), or
+ * another errno.
  */
 int vfio_dkms_register_device(struct vfio_dkms_device *device)
 {
 	struct iommu_group *iommu_group;
+	bool noiommu = false;
 	int ret;
 
 	iommu_group = iommu_group_get(device->dev);
-	if (!iommu_group)
-		return -EINVAL;
+	if (!iommu_group) {
+		if (!READ_ONCE(vfio_dkms_noiommu)) {
+			dev_warn(device->dev,
+				 "no IOMMU group, refusing (vfio_dkms.enable_unsafe_noiommu_mode is off)\n");
+			return -EINVAL;
+		}
+		iommu_group = vfio_dkms_noiommu_group_alloc(device->dev);
+		if (IS_ERR(iommu_group))
+			return PTR_ERR(iommu_group);
+		noiommu = true;
+	}
 
-	ret = vfio_dkms_group_add_device(device, iommu_group);
+	ret = vfio_dkms_group_add_device(device, iommu_group, noiommu);
+	if (noiommu) {
+		if (ret) {
+			iommu_group_remove_device(device->dev);
+		} else {
+			add_taint(TAINT_USER, LOCKDEP_STILL_OK);
+			dev_warn(device->dev,
+				 "adding kernel taint for vfio-dkms no-IOMMU group %s\n",
+				 dev_name(&device->group->dev));
+		}
+	}
 	iommu_group_put(iommu_group);
 	return ret;
 }
@@ -234,6 +258,7 @@ void vfio_dkms_unregister_device(struct vfio_dkms_device *device)
 	unsigned long timeout = READ_ONCE(release_timeout) * HZ;
 	unsigned long deadline = jiffies + timeout;
 	bool bounded = timeout && device->ops->release;
+	bool noiommu = device->group->noiommu;
 	bool warned = false, orphaned = false;
 	unsigned int i = 0;
 
@@ -264,6 +289,9 @@ void vfio_dkms_unregister_device(struct vfio_dkms_device *device)
 	}
 
 	vfio_dkms_group_remove_device(device);
+	/* The IOMMU group made for a no-IOMMU device goes with it. */
+	if (noiommu)
+		iommu_group_remove_device(device->dev);
 	if (!orphaned && device->ops->release)
 		device->ops->release(device);
 }
@@ -423,6 +451,10 @@ struct file *vfio_dkms_device_open_file(struct vfio_dkms_device *device,
 		ret = -EINVAL;
 		goto err_unlock;
 	}
+	if (group->noiommu && !capable(CAP_SYS_RAWIO)) {
+		ret = -EPERM;
+		goto err_unlock;
+	}
 
 	/* A shared group counts device fds on the group file too. */
 	ret = vfio_dkms_group_shared_get_device(group, group_file);
@@ -464,6 +496,13 @@ struct file *vfio_dkms_device_open_file(struct vfio_dkms_device *device,
 	group->container_users++;
 	get_file(group_file);
 	mutex_unlock(&group->group_lock);
+
+	if (group->noiommu) {
+		add_taint(TAINT_USER, LOCKDEP_STILL_OK);
+		dev_warn(device->dev,
+			 "vfio-dkms no-IOMMU device opened by user (%s:%d)\n",
+			 current->comm, task_pid_nr(current));
+	}
 	return filep;
 
 err_close:

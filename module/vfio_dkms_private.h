@@ -9,7 +9,7 @@
  *     group->group_lock
  *       device->open_lock
  *       container->group_lock
- *         iommu->lock (iommu_type1.c)
+ *         iommu->lock (iommu_type1.c) or noiommu->lock (noiommu.c)
  *
  * Two container group_locks are never held at once: joining a shared
  * container (container.c) takes the joining file's own container and the
@@ -31,7 +31,10 @@
 #include "vfio_dkms.h"
 
 struct iommu_group;
+struct mm_struct;
+struct task_struct;
 struct vfio_dkms_iommu;
+struct vfio_dkms_noiommu;
 
 /**
  * struct vfio_dkms_group - one IOMMU group with at least one device bound
@@ -54,6 +57,8 @@ struct vfio_dkms_iommu;
  * @openers: open files of a shared group (struct vfio_dkms_group_opener)
  * @nr_attached: openers of a shared group that have set the container;
  *	the group stays in @container while this is not zero
+ * @noiommu: a no-IOMMU group (noiommu.c): its @iommu_group was made for
+ *	its one device, opening it needs CAP_SYS_RAWIO; set at creation
  */
 struct vfio_dkms_group {
 	struct device dev;
@@ -70,6 +75,7 @@ struct vfio_dkms_group {
 	bool shared;
 	struct list_head openers;
 	unsigned int nr_attached;
+	bool noiommu;
 };
 
 /**
@@ -95,6 +101,10 @@ struct vfio_dkms_group_opener {
  *	ioctls, for write when groups or the IOMMU backend change
  * @group_list: attached groups
  * @iommu: type1 backend state, NULL until VFIO_SET_IOMMU
+ * @noiommu_iommu: no-IOMMU backend state, NULL until VFIO_SET_IOMMU
+ *	(at most one of @iommu and @noiommu_iommu is set)
+ * @noiommu: the attached groups are no-IOMMU groups (meaningful while
+ *	@group_list is not empty; real and no-IOMMU groups never mix)
  * @id: number shown by introspection, unique while the module is loaded
  * @iommu_type: the VFIO_SET_IOMMU argument that set @iommu
  * @users: container files whose ioctls go to this container: its own file
@@ -121,13 +131,15 @@ struct vfio_dkms_container {
 	unsigned int users;
 	struct vfio_dkms_container *joined;
 	bool iommu_set;
+	struct vfio_dkms_noiommu *noiommu_iommu;
+	bool noiommu;
 };
 
 /* group.c */
 int vfio_dkms_group_init(void);
 void vfio_dkms_group_exit(void);
 int vfio_dkms_group_add_device(struct vfio_dkms_device *device,
-			       struct iommu_group *iommu_group);
+			       struct iommu_group *iommu_group, bool noiommu);
 void vfio_dkms_group_remove_device(struct vfio_dkms_device *device);
 int vfio_dkms_group_for_each(int (*fn)(struct vfio_dkms_group *group,
 				       void *data),
@@ -154,6 +166,8 @@ struct file *vfio_dkms_device_open_file(struct vfio_dkms_device *device,
 void vfio_dkms_device_put(struct vfio_dkms_device *device);
 
 /* iommu_type1.c */
+int vfio_dkms_account_locked_vm(struct mm_struct *mm, struct task_struct *task,
+				bool lock_cap, long npage);
 long vfio_dkms_type1_check_extension(struct vfio_dkms_iommu *iommu,
 				     unsigned long arg);
 struct vfio_dkms_iommu *vfio_dkms_type1_open(unsigned long arg);
@@ -184,6 +198,36 @@ struct vfio_dkms_type1_visitor {
 void vfio_dkms_type1_introspect(struct vfio_dkms_iommu *iommu,
 				const struct vfio_dkms_type1_visitor *v,
 				void *data);
+
+/* noiommu.c */
+extern bool vfio_dkms_noiommu;
+long vfio_dkms_noiommu_check_extension(struct vfio_dkms_noiommu *noiommu,
+				       unsigned long arg);
+struct vfio_dkms_noiommu *vfio_dkms_noiommu_open(unsigned long arg);
+void vfio_dkms_noiommu_release(struct vfio_dkms_noiommu *noiommu);
+long vfio_dkms_noiommu_ioctl(struct vfio_dkms_noiommu *noiommu,
+			     unsigned int cmd, unsigned long arg);
+struct iommu_group *vfio_dkms_noiommu_group_alloc(struct device *dev);
+
+/**
+ * struct vfio_dkms_noiommu_visitor - introspection of a no-IOMMU backend
+ * @summary: called first, once
+ * @pin: called for every pinned range, in vaddr order; @pid is the
+ *	pinner's tgid
+ * @segment: called for every segment of the range just passed to @pin
+ *
+ * All run with the backend's lock held.
+ */
+struct vfio_dkms_noiommu_visitor {
+	void (*summary)(void *data, unsigned int nr_pins,
+			unsigned long pinned_pages);
+	void (*pin)(void *data, unsigned long vaddr, size_t size, bool write,
+		    unsigned long nr_segs, pid_t pid);
+	void (*segment)(void *data, u64 bus_addr, u64 size);
+};
+void vfio_dkms_noiommu_introspect(struct vfio_dkms_noiommu *noiommu,
+				  const struct vfio_dkms_noiommu_visitor *v,
+				  void *data);
 
 /* debugfs.c (compiled only with CONFIG_DEBUG_FS) */
 #ifdef CONFIG_DEBUG_FS

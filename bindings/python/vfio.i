@@ -162,6 +162,7 @@ VFIO_UINT_OUT(uint64_t, iova, PyLong_FromUnsignedLongLong)
 VFIO_PAIR_OUT(uint64_t, start, last)
 VFIO_PAIR_OUT(uint64_t, offset, size)
 VFIO_PAIR_OUT(uint32_t, type, subtype)
+VFIO_PAIR_OUT(uint64_t, bus, len)
 
 /* ---- handles --------------------------------------------------------- */
 

@@ -5,6 +5,10 @@
  * the /dev directory and the PCI driver name, so both use the "type1"
  * operations below with their own paths.  An iommufd backend gets its
  * own operations (cdev + iommufd ioas) behind the same struct.
+ *
+ * No-IOMMU groups (node "noiommu-N", docs/noiommu.md) are found when the
+ * node "N" is missing; their context uses VFIO_NOIOMMU_IOMMU and, on
+ * vfio-dkms, maps DMA with the bus-address extension (linux/vfio_dkms.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +19,7 @@
 #include <unistd.h>
 
 #include <linux/vfio.h>
+#include <linux/vfio_dkms.h>
 
 #include "private.h"
 
@@ -111,6 +116,17 @@ static int type1_group_attach(struct vfio_context *ctx, struct vfio_group *grp)
 	snprintf(grp->path, sizeof(grp->path), "%s%s/%d", vfio__dev_root, ctx->ops->dev_dir,
 		 grp->number);
 	grp->fd = open(grp->path, O_RDWR | O_CLOEXEC);
+	if (grp->fd < 0 && errno == ENOENT) {
+		/* A no-IOMMU group has its own node name. */
+		snprintf(grp->path, sizeof(grp->path), "%s%s/noiommu-%d", vfio__dev_root,
+			 ctx->ops->dev_dir, grp->number);
+		grp->fd = open(grp->path, O_RDWR | O_CLOEXEC);
+		if (grp->fd >= 0 || errno != ENOENT)
+			grp->noiommu = true;
+		else
+			snprintf(grp->path, sizeof(grp->path), "%s%s/%d", vfio__dev_root,
+				 ctx->ops->dev_dir, grp->number);
+	}
 	if (grp->fd < 0) {
 		int e = errno;
 
@@ -120,9 +136,18 @@ static int type1_group_attach(struct vfio_context *ctx, struct vfio_group *grp)
 		if (e == EBUSY)
 			return vfio__err(EBUSY, "open %s: group is already open (in use by another process)",
 					 grp->path);
+		if (grp->noiommu && e == EPERM)
+			return vfio__err(e, "open %s: %s (a no-IOMMU group needs CAP_SYS_RAWIO)",
+					 grp->path, strerror(e));
 		if (e == EACCES || e == EPERM)
 			return vfio__err(e, "open %s: %s (are you root?)", grp->path, strerror(e));
 		return vfio__err_sys(e, "open %s", grp->path);
+	}
+	if (ctx->iommu_set && ctx->noiommu != grp->noiommu) {
+		ret = vfio__err(EPERM,
+				"%s: a context holds either no-IOMMU groups or IOMMU groups, not both (open the device in a context of its own)",
+				grp->path);
+		goto err_close;
 	}
 	if (ioctl(grp->fd, VFIO_GROUP_GET_STATUS, &st)) {
 		ret = vfio__err_sys(errno, "VFIO_GROUP_GET_STATUS on %s", grp->path);
@@ -153,6 +178,19 @@ static int type1_group_attach(struct vfio_context *ctx, struct vfio_group *grp)
 		else
 			ret = vfio__err_sys(e, "VFIO_GROUP_SET_CONTAINER on %s", grp->path);
 		goto err_close;
+	}
+	if (!ctx->iommu_set && grp->noiommu) {
+		if (ioctl(ctx->container_fd, VFIO_SET_IOMMU, VFIO_NOIOMMU_IOMMU)) {
+			ret = vfio__err_sys(errno, "VFIO_SET_IOMMU(VFIO_NOIOMMU_IOMMU) on %s%s/vfio",
+					    vfio__dev_root, ctx->ops->dev_dir);
+			goto err_unset;
+		}
+		ctx->iommu_set = true;
+		ctx->noiommu = true;
+		ctx->bus_ext = ioctl(ctx->container_fd, VFIO_CHECK_EXTENSION,
+				     VFIO_DKMS_NOIOMMU_DMA) > 0;
+		ctx->pgsize = (uint64_t)sysconf(_SC_PAGESIZE);
+		return 0;
 	}
 	if (!ctx->iommu_set) {
 		unsigned long type = VFIO_TYPE1v2_IOMMU;
@@ -237,6 +275,87 @@ static int type1_dma_unmap(struct vfio_context *ctx, uint64_t iova, uint64_t siz
 		return vfio__err(EIO, "VFIO_IOMMU_UNMAP_DMA iova 0x%llx: unmapped 0x%llx of 0x%llx bytes",
 				 (unsigned long long)iova, (unsigned long long)u.size,
 				 (unsigned long long)size);
+	return 0;
+}
+
+/*
+ * Pin @d with VFIO_DKMS_NOIOMMU_MAP_DMA and keep its segments.  Room for a
+ * few segments first; on ENOSPC the kernel says how many are needed.
+ */
+int vfio__noiommu_map(struct vfio_context *ctx, struct vfio_dma *d, unsigned int flags)
+{
+	struct vfio_dkms_noiommu_dma_map *m = NULL;
+	uint32_t room = 16;
+	int ret;
+
+	if (!ctx->bus_ext)
+		return vfio__err(ENOTSUP,
+				 "DMA in a no-IOMMU context needs vfio-dkms's bus-address extension (VFIO_DKMS_NOIOMMU_DMA), which %s%s/vfio does not offer",
+				 vfio__dev_root, ctx->ops->dev_dir);
+	for (int tries = 0; tries < 4; tries++) {
+		size_t sz = sizeof(*m) + (size_t)room * sizeof(m->segments[0]);
+
+		free(m);
+		m = calloc(1, sz);
+		if (!m)
+			return vfio__err(ENOMEM, "out of memory");
+		m->argsz = (uint32_t)sz;
+		m->vaddr = (uintptr_t)d->vaddr;
+		m->size = d->size;
+		m->nr_segments = room;
+		if (!(flags & VFIO_DMA_BIDIRECTIONAL))
+			flags |= VFIO_DMA_BIDIRECTIONAL;
+		if (flags & VFIO_DMA_TO_DEVICE)
+			m->flags |= VFIO_DKMS_NOIOMMU_DMA_MAP_FLAG_READ;
+		if (flags & VFIO_DMA_FROM_DEVICE)
+			m->flags |= VFIO_DKMS_NOIOMMU_DMA_MAP_FLAG_WRITE;
+		if (!ioctl(ctx->container_fd, VFIO_DKMS_NOIOMMU_MAP_DMA, m))
+			break;
+		if (errno != ENOSPC || !m->nr_segments || m->nr_segments <= room) {
+			ret = vfio__err_sys(errno, "VFIO_DKMS_NOIOMMU_MAP_DMA %p size 0x%llx on %s%s/vfio",
+					    d->vaddr, (unsigned long long)d->size, vfio__dev_root,
+					    ctx->ops->dev_dir);
+			free(m);
+			return ret;
+		}
+		room = m->nr_segments;
+		m->nr_segments = 0;
+	}
+	if (!m->nr_segments) {
+		free(m);
+		return vfio__err(EAGAIN, "VFIO_DKMS_NOIOMMU_MAP_DMA %p: segment count kept changing",
+				 d->vaddr);
+	}
+	d->segs = calloc(m->nr_segments, sizeof(*d->segs));
+	if (!d->segs) {
+		struct vfio_dkms_noiommu_dma_unmap u = {
+			.argsz = sizeof(u), .vaddr = m->vaddr, .size = m->size,
+		};
+
+		ioctl(ctx->container_fd, VFIO_DKMS_NOIOMMU_UNMAP_DMA, &u);
+		free(m);
+		return vfio__err(ENOMEM, "out of memory");
+	}
+	for (uint32_t i = 0; i < m->nr_segments; i++) {
+		d->segs[i].bus = m->segments[i].bus_addr;
+		d->segs[i].len = m->segments[i].size;
+	}
+	d->nr_segs = m->nr_segments;
+	free(m);
+	return 0;
+}
+
+int vfio__noiommu_unmap(struct vfio_context *ctx, struct vfio_dma *d)
+{
+	struct vfio_dkms_noiommu_dma_unmap u = {
+		.argsz = sizeof(u),
+		.vaddr = (uintptr_t)d->vaddr,
+		.size = d->size,
+	};
+
+	if (ioctl(ctx->container_fd, VFIO_DKMS_NOIOMMU_UNMAP_DMA, &u))
+		return vfio__err_sys(errno, "VFIO_DKMS_NOIOMMU_UNMAP_DMA %p size 0x%zx on %s%s/vfio",
+				     d->vaddr, d->size, vfio__dev_root, ctx->ops->dev_dir);
 	return 0;
 }
 

@@ -39,6 +39,8 @@ void vfio__context_dma_lost(struct vfio_context *ctx)
 	vfio__iova_fini(&ctx->iova);
 	vfio__iova_init(&ctx->iova, NULL, 0, ctx->pgsize);
 	ctx->iommu_set = false;
+	ctx->noiommu = false;
+	ctx->bus_ext = false;
 	pthread_mutex_unlock(&ctx->lock);
 }
 

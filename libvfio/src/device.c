@@ -88,7 +88,7 @@ static void put_group(struct vfio_context *ctx, struct vfio_group *grp)
 		pthread_mutex_lock(&ctx->lock);
 		for (struct vfio_dma *d = ctx->dmas; d; d = d->next)
 			if (d->mapped)
-				ctx->ops->dma_unmap(ctx, d->iova, d->size);
+				vfio__dma_unmap_locked(ctx, d);
 		pthread_mutex_unlock(&ctx->lock);
 	}
 	ctx->ops->group_detach(ctx, grp);
@@ -176,7 +176,8 @@ int vfio_device_open(struct vfio_context *ctx, const char *address, enum vfio_ba
 		return vfio__err(ENOENT, "no PCI device %s (%s missing)", addr, path);
 	group = vfio__pci_group(addr);
 	if (group < 0)
-		return vfio__err(ENXIO, "%s has no IOMMU group (is the IOMMU enabled, e.g. intel_iommu=on?)",
+		return vfio__err(ENXIO,
+				 "%s has no IOMMU group (is the IOMMU enabled, e.g. intel_iommu=on? without one, see vfio-dkms's no-IOMMU mode, enable_unsafe_noiommu_mode)",
 				 addr);
 	ops = pick_backend(addr, backend);
 	if (!ops)

@@ -21,12 +21,61 @@ static int need_device(struct vfio_context *ctx, const char *what)
 	return 0;
 }
 
+/*
+ * No-IOMMU context: pin and take the bus addresses the kernel reports.
+ * They must sit below every device's DMA mask: nothing translates or
+ * bounces them.  ctx->lock held.
+ */
+static int map_noiommu_locked(struct vfio_context *ctx, struct vfio_dma *d, uint64_t iova,
+			      unsigned int flags)
+{
+	uint64_t limit = vfio_context_dma_limit(ctx);
+	int ret;
+
+	if (iova != VFIO_IOVA_ANY)
+		return vfio__err(EINVAL,
+				 "DMA map at 0x%llx: a no-IOMMU context has no IOVAs (the bus address is where the memory is; pass VFIO_IOVA_ANY)",
+				 (unsigned long long)iova);
+	ret = vfio__noiommu_map(ctx, d, flags);
+	if (ret)
+		return ret;
+	for (unsigned int i = 0; i < d->nr_segs; i++)
+		if (d->segs[i].bus + (d->segs[i].len - 1) > limit) {
+			ret = vfio__err(ERANGE,
+					"DMA map %p: bus address 0x%llx+0x%llx is beyond the DMA mask 0x%llx (no IOMMU to remap it)",
+					d->vaddr, (unsigned long long)d->segs[i].bus,
+					(unsigned long long)d->segs[i].len, (unsigned long long)limit);
+			vfio__noiommu_unmap(ctx, d);
+			free(d->segs);
+			d->segs = NULL;
+			d->nr_segs = 0;
+			return ret;
+		}
+	d->iova = d->nr_segs == 1 ? d->segs[0].bus : VFIO_IOVA_ANY;
+	d->mapped = true;
+	d->ctx = ctx;
+	d->next = ctx->dmas;
+	ctx->dmas = d;
+	return 0;
+}
+
+/* Unmap @d, whatever kind of context it is in; ctx->lock held. */
+int vfio__dma_unmap_locked(struct vfio_context *ctx, struct vfio_dma *d)
+{
+	if (d->segs)
+		return vfio__noiommu_unmap(ctx, d);
+	return ctx->ops->dma_unmap(ctx, d->iova, d->size);
+}
+
 /* Map [vaddr, +size) at a chosen or allocated IOVA; ctx->lock held. */
 static int map_locked(struct vfio_context *ctx, struct vfio_dma *d, uint64_t iova,
 		      uint64_t align, unsigned int flags)
 {
 	uint64_t limit = vfio_context_dma_limit(ctx);
 	int ret;
+
+	if (ctx->noiommu)
+		return map_noiommu_locked(ctx, d, iova, flags);
 
 	if (iova == VFIO_IOVA_ANY)
 		ret = vfio__iova_alloc(&ctx->iova, d->size, align, limit, &iova);
@@ -67,7 +116,8 @@ int vfio_dma_alloc(struct vfio_context *ctx, size_t size, unsigned int flags,
 	if (flags & (VFIO_DMA_HUGEPAGE | VFIO_DMA_HUGEPAGE_REQUIRED)) {
 		len = (size + HUGE_2M - 1) & ~(HUGE_2M - 1);
 		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_2MB, -1, 0);
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | MAP_HUGETLB | MAP_HUGE_2MB,
+			 -1, 0);
 		if (p == MAP_FAILED) {
 			int e = errno;
 
@@ -88,7 +138,14 @@ int vfio_dma_alloc(struct vfio_context *ctx, size_t size, unsigned int flags,
 	}
 	if (p == MAP_FAILED) {
 		len = (size + pg - 1) & ~(pg - 1);
-		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		/*
+		 * Populated (written-to) pages: a read-only pin (TO_DEVICE) of
+		 * a page never touched would pin the shared zero page on older
+		 * kernels (seen on 6.1), which the device would then read
+		 * instead of what is written into the buffer later.
+		 */
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 		if (p == MAP_FAILED) {
 			ret = vfio__err_sys(errno, "DMA alloc of %zu bytes: mmap", size);
 			free(d->fallback);
@@ -161,13 +218,15 @@ int vfio_dma_free(struct vfio_dma *d)
 			break;
 		}
 	if (d->mapped) {
-		ret = ctx->ops->dma_unmap(ctx, d->iova, d->size);
-		vfio__iova_release(&ctx->iova, d->iova);
+		ret = vfio__dma_unmap_locked(ctx, d);
+		if (!d->segs)
+			vfio__iova_release(&ctx->iova, d->iova);
 	}
 	pthread_mutex_unlock(&ctx->lock);
 	if (d->alloc_size)
 		munmap(d->vaddr, d->alloc_size);
 	free(d->fallback);
+	free(d->segs);
 	free(d);
 	return ret;
 }
@@ -179,7 +238,35 @@ void *vfio_dma_vaddr(const struct vfio_dma *dma)
 
 uint64_t vfio_dma_iova(const struct vfio_dma *dma)
 {
+	if (dma->segs && dma->nr_segs != 1) {
+		vfio__err(EINVAL,
+			  "DMA buffer %p is %u physically separate segments in a no-IOMMU context: no single bus address (use vfio_dma_get_segment())",
+			  dma->vaddr, dma->nr_segs);
+		errno = EINVAL;
+		return VFIO_IOVA_ANY;
+	}
 	return dma->iova;
+}
+
+unsigned int vfio_dma_num_segments(const struct vfio_dma *dma)
+{
+	return dma->segs ? dma->nr_segs : 1;
+}
+
+int vfio_dma_get_segment(const struct vfio_dma *dma, unsigned int index, uint64_t *bus,
+			 uint64_t *len)
+{
+	if (index >= vfio_dma_num_segments(dma))
+		return vfio__err(EINVAL, "DMA buffer %p: no segment %u (it has %u)", dma->vaddr,
+				 index, vfio_dma_num_segments(dma));
+	if (dma->segs) {
+		*bus = dma->segs[index].bus;
+		*len = dma->segs[index].len;
+	} else {
+		*bus = dma->iova;
+		*len = dma->size;
+	}
+	return 0;
 }
 
 size_t vfio_dma_size(const struct vfio_dma *dma)
@@ -202,12 +289,25 @@ int vfio_dma_iova_to_vaddr(struct vfio_context *ctx, uint64_t iova, void **vaddr
 	int ret = -ENOENT;
 
 	pthread_mutex_lock(&ctx->lock);
-	for (struct vfio_dma *d = ctx->dmas; d; d = d->next)
-		if (d->mapped && iova >= d->iova && iova - d->iova < d->size) {
-			*vaddr = (char *)d->vaddr + (iova - d->iova);
-			ret = 0;
-			break;
+	for (struct vfio_dma *d = ctx->dmas; ret && d; d = d->next) {
+		uint64_t off = 0;
+
+		if (!d->mapped)
+			continue;
+		if (!d->segs) {
+			if (iova >= d->iova && iova - d->iova < d->size) {
+				*vaddr = (char *)d->vaddr + (iova - d->iova);
+				ret = 0;
+			}
+			continue;
 		}
+		for (unsigned int i = 0; i < d->nr_segs; off += d->segs[i].len, i++)
+			if (iova >= d->segs[i].bus && iova - d->segs[i].bus < d->segs[i].len) {
+				*vaddr = (char *)d->vaddr + off + (iova - d->segs[i].bus);
+				ret = 0;
+				break;
+			}
+	}
 	pthread_mutex_unlock(&ctx->lock);
 	if (ret)
 		return vfio__err(ENOENT, "IOVA 0x%llx is not mapped in this context",
@@ -223,7 +323,17 @@ int vfio_dma_vaddr_to_iova(struct vfio_context *ctx, const void *vaddr, uint64_t
 	pthread_mutex_lock(&ctx->lock);
 	for (struct vfio_dma *d = ctx->dmas; d; d = d->next)
 		if (d->mapped && v >= (uintptr_t)d->vaddr && v - (uintptr_t)d->vaddr < d->size) {
-			*iova = d->iova + (v - (uintptr_t)d->vaddr);
+			uint64_t off = v - (uintptr_t)d->vaddr;
+
+			if (!d->segs) {
+				*iova = d->iova + off;
+			} else {
+				unsigned int i = 0;
+
+				while (off >= d->segs[i].len)
+					off -= d->segs[i++].len;
+				*iova = d->segs[i].bus + off;
+			}
 			ret = 0;
 			break;
 		}

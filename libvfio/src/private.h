@@ -97,6 +97,8 @@ struct vfio__backend {
 };
 
 const struct vfio__backend *vfio__backend_get(enum vfio_backend id);
+int vfio__noiommu_map(struct vfio_context *ctx, struct vfio_dma *d, unsigned int flags);
+int vfio__noiommu_unmap(struct vfio_context *ctx, struct vfio_dma *d);
 const struct vfio__backend *vfio__backend_for_driver(const char *driver);
 extern const char *const vfio__vfio_drivers[]; /* NULL-terminated */
 
@@ -105,8 +107,14 @@ struct vfio_group {
 	struct vfio_group *next;
 	int number;
 	int fd;
+	bool noiommu; /* node "noiommu-N": a no-IOMMU group (docs/noiommu.md) */
 	unsigned int users; /* devices open through this group */
 	char path[320];
+};
+
+/* One physically contiguous run of a no-IOMMU pin (bus address). */
+struct vfio__segment {
+	uint64_t bus, len;
 };
 
 struct vfio_dma {
@@ -119,6 +127,9 @@ struct vfio_dma {
 	bool mapped;
 	bool hugepage;
 	char *fallback;
+	/* no-IOMMU context: pinned with VFIO_DKMS_NOIOMMU_MAP_DMA */
+	struct vfio__segment *segs;
+	unsigned int nr_segs;
 };
 
 struct vfio_context {
@@ -127,6 +138,8 @@ struct vfio_context {
 	const struct vfio__backend *ops;
 	int container_fd;
 	bool iommu_set;
+	bool noiommu; /* VFIO_NOIOMMU_IOMMU set: no IOVAs, bus addresses */
+	bool bus_ext; /* the container has VFIO_DKMS_NOIOMMU_DMA */
 	struct vfio_group *groups;
 	struct vfio_device *devices;
 	struct vfio_dma *dmas;
@@ -173,6 +186,7 @@ struct vfio_device {
 
 void vfio__device_free(struct vfio_device *dev);
 void vfio__context_dma_lost(struct vfio_context *ctx);
+int vfio__dma_unmap_locked(struct vfio_context *ctx, struct vfio_dma *d);
 void vfio__region_unmap_all(struct vfio_region *r);
 
 #endif /* LIBVFIO_PRIVATE_H */

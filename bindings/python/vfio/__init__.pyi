@@ -135,17 +135,21 @@ class RegionMap(_Resource, _Memory):
 
 class DmaBuffer(_Resource, _Memory):
     context: Context
-    iova: int
+    segments: List[Tuple[int, int]]
     size: int
     hugepage: bool
     fallback_reason: Optional[str]
+    @property
+    def iova(self) -> int: ...
     def free(self) -> None: ...
 
 class DmaMapping(_Resource):
     context: Context
     obj: Any
-    iova: int
+    segments: List[Tuple[int, int]]
     size: int
+    @property
+    def iova(self) -> int: ...
     def unmap(self) -> None: ...
 
 class Irq:

@@ -18,6 +18,7 @@ import os
 import weakref
 from typing import List, Optional, Tuple
 
+from . import _errors
 from . import _native as _n
 from ._util import check_int, check_str, timeout_ms
 
@@ -628,18 +629,46 @@ class RegionMap(_Resource, _n.Memory):
             self.region.index, self.size, "" if self._attached else " unmapped")
 
 
+def _segments(dma):
+    """[(device address, length)] of a libvfio DMA handle."""
+    return [_n.vfio_dma_get_segment(dma, i)
+            for i in range(_n.vfio_dma_num_segments(dma))]
+
+
+def _trim_segments(segs, off, length):
+    """The part of @segs covering bytes [off, off + length)."""
+    out = []
+    for bus, n in segs:
+        if off >= n:
+            off -= n
+            continue
+        take = min(n - off, length)
+        out.append((bus + off, take))
+        length -= take
+        off = 0
+        if not length:
+            break
+    return out
+
+
 class DmaBuffer(_Resource, _n.Memory):
     """Zeroed, page-aligned memory mapped for DMA (from :meth:`Device.dma_alloc`).
 
     Supports the buffer protocol: ``memoryview(buf)`` is writable, and
     ``bytes(buf)``, ``buf.read(off, n)``, ``buf.write(off, data)`` and the
     ``read8..64``/``write8..64`` accessors work on it.  Give :attr:`iova` to
-    the device.  Freed by :meth:`free`, a ``with`` block, closing its
+    the device.  In a vfio-dkms no-IOMMU context (docs/noiommu.md) the device
+    needs bus addresses: :attr:`segments`; :attr:`iova` is the bus address
+    when there is one segment and raises :class:`vfio.Error` (EINVAL)
+    otherwise.  Freed by :meth:`free`, a ``with`` block, closing its
     context, or garbage collection; :meth:`free` raises BufferError while a
     memoryview of it exists.
 
     Attributes:
         iova: the address the device uses for byte 0.
+        segments: ``[(device address, length)]`` covering the buffer in
+            order: one entry (the IOVA range) with an IOMMU, the physically
+            contiguous runs (bus addresses) in a no-IOMMU context.
         size: size in bytes (after rounding up to the page size).
         hugepage: whether the memory sits in 2 MiB hugepages.
         fallback_reason: why a hugepage request fell back, else ``None``.
@@ -654,12 +683,23 @@ class DmaBuffer(_Resource, _n.Memory):
         self = _n.Memory.__new__(cls)
         self._dma = dma
         self.context = ctx
-        self.iova = _n.vfio_dma_iova(dma)
+        self.segments = _segments(dma)
+        self._iova_error = None
+        self._iova = _n.vfio_dma_iova(dma)
+        if len(self.segments) != 1:
+            self._iova_error = (_n.vfio_last_errno(), _n.vfio_last_error())
         self.size = _n.vfio_dma_size(dma)
         self.hugepage = _n.vfio_dma_is_hugepage(dma)
         self.fallback_reason = _n.vfio_dma_fallback_reason(dma)
         _n.memory_attach_dma(self, dma)
         return self
+
+    @property
+    def iova(self) -> int:
+        """The address the device uses for byte 0 (see :attr:`segments`)."""
+        if self._iova_error:
+            raise _errors._make_error(*self._iova_error)
+        return self._iova
 
     @property
     def closed(self) -> bool:
@@ -692,8 +732,10 @@ class DmaBuffer(_Resource, _n.Memory):
     def __repr__(self):
         if self._dma is None:
             return "<vfio.DmaBuffer freed>"
-        return "<vfio.DmaBuffer iova=%#x size=%#x%s>" % (self.iova, self.size,
-                                                        " hugepage" if self.hugepage else "")
+        where = ("iova=%#x" % self._iova if not self._iova_error
+                 else "segments=%d" % len(self.segments))
+        return "<vfio.DmaBuffer %s size=%#x%s>" % (where, self.size,
+                                                  " hugepage" if self.hugepage else "")
 
 
 class DmaMapping(_Resource):
@@ -706,7 +748,11 @@ class DmaMapping(_Resource):
 
     Attributes:
         obj: the mapped object.
-        iova: IOVA of the object's first byte.
+        iova: IOVA of the object's first byte (in a no-IOMMU context its bus
+            address, if the object lies in one physically contiguous
+            segment; else raises :class:`vfio.Error`, EINVAL).
+        segments: ``[(device address, length)]`` covering the object's
+            bytes in order (one entry with an IOMMU).
         size: length of the object in bytes.
         context: the owning :class:`Context`.
     """
@@ -752,9 +798,23 @@ class DmaMapping(_Resource):
         self._view = view
         self.obj = obj
         self.context = ctx
-        self.iova = _n.vfio_dma_iova(dma) + (addr - start)
         self.size = length
+        self.segments = _trim_segments(_segments(dma), addr - start, length)
+        self._iova_error = None
+        self._iova = None
+        if len(self.segments) == 1:
+            self._iova = self.segments[0][0]
+        else:
+            _n.vfio_dma_iova(dma)      # sets the library's message
+            self._iova_error = (_n.vfio_last_errno(), _n.vfio_last_error())
         return self
+
+    @property
+    def iova(self) -> int:
+        """IOVA (or bus address) of the object's first byte (see :attr:`segments`)."""
+        if self._iova_error:
+            raise _errors._make_error(*self._iova_error)
+        return self._iova
 
     @property
     def closed(self) -> bool:
@@ -788,8 +848,10 @@ class DmaMapping(_Resource):
     def __repr__(self):
         if self._dma is None:
             return "<vfio.DmaMapping unmapped>"
-        return "<vfio.DmaMapping iova=%#x size=%#x of %s>" % (self.iova, self.size,
-                                                             type(self.obj).__name__)
+        where = ("iova=%#x" % self._iova if not self._iova_error
+                 else "segments=%d" % len(self.segments))
+        return "<vfio.DmaMapping %s size=%#x of %s>" % (where, self.size,
+                                                       type(self.obj).__name__)
 
 
 class Irq:

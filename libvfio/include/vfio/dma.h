@@ -12,6 +12,16 @@
  * is unmapped (and allocated buffers freed) by vfio_context_free().
  *
  * A context needs at least one device open before anything can be mapped.
+ *
+ * In a no-IOMMU context (a device in a vfio-dkms no-IOMMU group,
+ * docs/noiommu.md) nothing is translated: the memory is pinned with
+ * vfio-dkms's bus-address extension and the device must be given its bus
+ * addresses, one per physically contiguous segment
+ * (vfio_dma_num_segments(), vfio_dma_get_segment()).  vfio_dma_iova() is
+ * the bus address when the buffer is one segment (always true for a
+ * buffer of one page, or of one 2 MiB hugepage with %VFIO_DMA_HUGEPAGE).
+ * Mapping fails with -ERANGE when a segment lies beyond the context's DMA
+ * limit.
  */
 #ifndef VFIO_DMA_H
 #define VFIO_DMA_H
@@ -115,9 +125,36 @@ void *vfio_dma_vaddr(const struct vfio_dma *dma);
  * vfio_dma_iova() - IOVA of a mapping.
  * @dma: the mapping
  *
- * Return: the IOVA the device uses for its first byte.
+ * In a no-IOMMU context this is the bus address, if the buffer is one
+ * physically contiguous segment.
+ *
+ * Return: the IOVA the device uses for its first byte; %VFIO_IOVA_ANY with
+ * errno and vfio_last_errno() set to EINVAL (and a message in
+ * vfio_last_error()) for a no-IOMMU buffer of several segments.
  */
 uint64_t vfio_dma_iova(const struct vfio_dma *dma);
+
+/**
+ * vfio_dma_num_segments() - Number of device-visible address ranges.
+ * @dma: the mapping
+ *
+ * Return: 1 for an IOMMU mapping (one IOVA range); for a no-IOMMU buffer
+ * the number of physically contiguous segments, in process-address order.
+ */
+unsigned int vfio_dma_num_segments(const struct vfio_dma *dma);
+
+/**
+ * vfio_dma_get_segment() - One device-visible address range of a mapping.
+ * @dma: the mapping
+ * @index: 0 .. vfio_dma_num_segments() - 1
+ * @bus: where the segment's first device address (IOVA or bus address)
+ *       is stored
+ * @len: where its length in bytes is stored
+ *
+ * Return: 0 on success, -EINVAL when @index is out of range.
+ */
+int vfio_dma_get_segment(const struct vfio_dma *dma, unsigned int index, uint64_t *bus,
+			 uint64_t *len);
 
 /**
  * vfio_dma_size() - Size of a mapping.
