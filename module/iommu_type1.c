@@ -149,17 +149,21 @@ struct vfio_dkms_dma {
 };
 
 /*
- * One page of run lengths (in pages) of a mapping.  Only the lengths are
- * kept, 4 bytes per run: unmap reads the physical address of each run's
- * first page back from the IOMMU page table, one walk per run.  Storing
- * the pfns as well would save that walk for four times the memory.
+ * Run lengths (in pages) of a mapping, in chunks of at most a page.  Only
+ * the lengths are kept, 4 bytes per run: unmap reads the physical address
+ * of each run's first page back from the IOMMU page table, one walk per
+ * run.  Storing the pfns as well would save that walk for four times the
+ * memory.  Chunks are sized for the runs reserved, so a one-run mapping
+ * costs a 64-byte allocation, not a page.
  */
 struct vfio_dkms_run_chunk {
 	struct list_head next;
 	unsigned int nr;
+	unsigned int cap;
 	u32 npage[];
 };
 
+#define VFIO_DKMS_CHUNK_MIN	8
 #define VFIO_DKMS_CHUNK_RUNS \
 	((PAGE_SIZE - sizeof(struct vfio_dkms_run_chunk)) / sizeof(u32))
 
@@ -369,7 +373,7 @@ static void vfio_dkms_free_runs(struct vfio_dkms_dma *dma)
 	struct vfio_dkms_run_chunk *chunk, *tmp;
 
 	list_for_each_entry_safe(chunk, tmp, &dma->run_chunks, next)
-		free_page((unsigned long)chunk);
+		kfree(chunk);
 	INIT_LIST_HEAD(&dma->run_chunks);
 }
 
@@ -385,14 +389,21 @@ static int vfio_dkms_reserve_runs(struct vfio_dkms_dma *dma, unsigned int n)
 	if (!list_empty(&dma->run_chunks)) {
 		chunk = list_last_entry(&dma->run_chunks,
 					struct vfio_dkms_run_chunk, next);
-		room = VFIO_DKMS_CHUNK_RUNS - chunk->nr;
+		room = chunk->cap - chunk->nr;
 	}
 	while (room < n) {
-		chunk = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+		unsigned int cap = clamp_t(unsigned long, n - room,
+					   VFIO_DKMS_CHUNK_MIN,
+					   VFIO_DKMS_CHUNK_RUNS);
+
+		chunk = kmalloc(struct_size(chunk, npage, cap),
+				GFP_KERNEL_ACCOUNT);
 		if (!chunk)
 			return -ENOMEM;
+		chunk->nr = 0;
+		chunk->cap = cap;
 		list_add_tail(&chunk->next, &dma->run_chunks);
-		room += VFIO_DKMS_CHUNK_RUNS;
+		room += cap;
 	}
 	return 0;
 }
@@ -438,7 +449,8 @@ static void vfio_dkms_dma_add_run(struct vfio_dkms_iommu *iommu,
 	chunk = list_last_entry(&dma->run_chunks,
 				struct vfio_dkms_run_chunk, next);
 	while (!list_is_first(&chunk->next, &dma->run_chunks) &&
-	       list_prev_entry(chunk, next)->nr < VFIO_DKMS_CHUNK_RUNS)
+	       list_prev_entry(chunk, next)->nr <
+	       list_prev_entry(chunk, next)->cap)
 		chunk = list_prev_entry(chunk, next);
 	chunk->npage[chunk->nr++] = npage;
 	dma->size += npage << PAGE_SHIFT;
