@@ -204,6 +204,14 @@ static long vfio_dkms_noiommu_map(struct vfio_dkms_noiommu *noiommu,
 	size_t size;
 	long ret;
 
+	/*
+	 * The segments are physical addresses, which pagemap keeps from
+	 * anyone without CAP_SYS_ADMIN: a container fd handed to a process
+	 * without CAP_SYS_RAWIO must not tell it any either.
+	 */
+	if (!capable(CAP_SYS_RAWIO))
+		return -EPERM;
+
 	if (copy_from_user(&map, arg, minsz))
 		return -EFAULT;
 	if (map.argsz < minsz || map.flags & ~known || !(map.flags & known) ||
