@@ -181,7 +181,8 @@ out_unlock:
 
 /**
  * vfio_dkms_container_detach_group() - take a group out of its container
- * @group: an attached group without open device fds
+ * @group: an attached group without open device fds, or whose last device
+ *	is being unregistered (its device fds are revoked)
  *
  * The backend, and with it every DMA mapping, is released when the last
  * group leaves.
@@ -209,7 +210,12 @@ void vfio_dkms_container_detach_group(struct vfio_dkms_group *group)
 	up_write(&container->group_lock);
 
 	group->container = NULL;
-	group->container_users = 0;
+	/*
+	 * Only the attachment's count goes.  A group whose last device was
+	 * unregistered leaves its container while revoked device fds may
+	 * still be open; each one's close drops its own count later.
+	 */
+	group->container_users--;
 	vfio_dkms_container_put(container);
 }
 
