@@ -2,9 +2,8 @@
 /*
  * What vfio_dkms_main.c (module, device registration, device fds) uses of
  * the other core files.  Not for bus drivers (vfio_dkms.h).  The other core
- * files include the header of each concern they use instead, so that their
- * dependencies run one way: group -> container -> IOMMU backends (iommu.h)
- * -> pinning (pin.h).
+ * files include the header of each concern they use instead; the IOMMU
+ * backends (iommu.h) and pinning (pin.h) depend on no other core file.
  */
 #ifndef VFIO_DKMS_PRIVATE_H
 #define VFIO_DKMS_PRIVATE_H
