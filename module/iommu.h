@@ -6,9 +6,9 @@
  * container holds one ops pointer and the state open() returned, and never
  * asks which model it has.
  *
- * Every op but open and check_extension runs with the container's
- * group_lock held (read for ioctl, check_extension and introspect, write for
- * the rest); a backend takes its own lock inside it (lock order in group.h).
+ * Every op runs with the container's group_lock held (read for ioctl,
+ * check_extension and introspect, write for the rest); a backend takes its
+ * own lock inside it (lock order in group.h).
  */
 #ifndef VFIO_DKMS_IOMMU_H
 #define VFIO_DKMS_IOMMU_H
