@@ -7,7 +7,9 @@
  * which every attached group shares: type1 for real IOMMU groups, the
  * no-IOMMU backend (noiommu.c) for no-IOMMU groups; a container holds one
  * kind of group only (-EPERM for the other, as upstream).  The IOMMU
- * ioctls on the container fd go to the backend.
+ * ioctls on the container fd go to the backend.  Backends are instances of
+ * struct vfio_dkms_iommu_ops (iommu.h): nothing here depends on which one
+ * a container has.
  *
  * Shared ownership (docs/shared-ownership.md): a container holding a shared
  * group can be joined by other container files (see
@@ -21,11 +23,20 @@
 #include <linux/iommu.h>
 #include <linux/miscdevice.h>
 #include <linux/slab.h>
+#include <linux/vfio.h>
 
 #include "compat.h"
-#include "vfio_dkms_private.h"
+#include "container.h"
+#include "group.h"
+#include "iommu.h"
 
 static atomic_long_t vfio_dkms_container_ids = ATOMIC_LONG_INIT(0);
+
+/* The IOMMU models, in the order VFIO_CHECK_EXTENSION asks them. */
+static const struct vfio_dkms_iommu_ops *const vfio_dkms_iommu_backends[] = {
+	&vfio_dkms_type1_ops,
+	&vfio_dkms_noiommu_ops,
+};
 
 static void vfio_dkms_container_release(struct kref *kref)
 {
@@ -33,7 +44,7 @@ static void vfio_dkms_container_release(struct kref *kref)
 		container_of(kref, struct vfio_dkms_container, kref);
 
 	/* The backend goes away with the last group. */
-	WARN_ON(container->iommu || container->noiommu_iommu);
+	WARN_ON(container->iommu_ops);
 	kfree(container);
 }
 
@@ -47,7 +58,7 @@ bool vfio_dkms_container_has_iommu(struct vfio_dkms_container *container)
 	bool ret;
 
 	down_read(&container->group_lock);
-	ret = container->iommu || container->noiommu_iommu;
+	ret = container->iommu_ops;
 	up_read(&container->group_lock);
 	return ret;
 }
@@ -63,6 +74,29 @@ static bool vfio_dkms_container_is_shared(struct vfio_dkms_container *container)
 	return !list_empty(&container->group_list) &&
 	       list_first_entry(&container->group_list, struct vfio_dkms_group,
 				container_next)->shared;
+}
+
+/*
+ * Whether a backend can serve the groups of @container: the groups are
+ * either all no-IOMMU groups or all real ones; an empty container could
+ * get either.
+ */
+static bool vfio_dkms_container_backend_fits(struct vfio_dkms_container *container,
+					     const struct vfio_dkms_iommu_ops *ops)
+{
+	lockdep_assert_held(&container->group_lock);
+	return list_empty(&container->group_list) ||
+	       list_first_entry(&container->group_list, struct vfio_dkms_group,
+				container_next)->noiommu == ops->noiommu;
+}
+
+/* Whether the file whose own container is @own set @container's backend. */
+static bool vfio_dkms_container_file_set_iommu(struct vfio_dkms_container *own,
+					       struct vfio_dkms_container *container)
+{
+	lockdep_assert_held(&container->group_lock);
+	return container->iommu_ops &&
+	       own->iommu_set_gen == container->iommu_gen;
 }
 
 /* The container a container file's ioctls go to. */
@@ -101,7 +135,8 @@ int vfio_dkms_container_attach_group(struct vfio_dkms_container *container,
 
 	down_write(&container->group_lock);
 	if (!list_empty(&container->group_list) &&
-	    container->noiommu != group->noiommu) {
+	    list_first_entry(&container->group_list, struct vfio_dkms_group,
+			     container_next)->noiommu != group->noiommu) {
 		ret = -EPERM;
 		goto out_unlock;
 	}
@@ -122,9 +157,9 @@ int vfio_dkms_container_attach_group(struct vfio_dkms_container *container,
 			goto out_unlock;
 	}
 
-	if (container->iommu) {
-		ret = vfio_dkms_type1_attach_group(container->iommu,
-						   group->iommu_group);
+	if (container->iommu_ops) {
+		ret = container->iommu_ops->attach_group(container->iommu_data,
+							 group->iommu_group);
 		if (ret)
 			goto err_release_owner;
 	}
@@ -132,7 +167,6 @@ int vfio_dkms_container_attach_group(struct vfio_dkms_container *container,
 	kref_get(&container->kref);
 	group->container = container;
 	group->container_users = 1;
-	container->noiommu = group->noiommu;
 	list_add(&group->container_next, &container->group_list);
 	up_write(&container->group_lock);
 	return 0;
@@ -147,7 +181,8 @@ out_unlock:
 
 /**
  * vfio_dkms_container_detach_group() - take a group out of its container
- * @group: an attached group without open device fds
+ * @group: an attached group without open device fds, or whose last device
+ *	is being unregistered (its device fds are revoked)
  *
  * The backend, and with it every DMA mapping, is released when the last
  * group leaves.
@@ -159,35 +194,56 @@ void vfio_dkms_container_detach_group(struct vfio_dkms_group *group)
 	lockdep_assert_held(&group->group_lock);
 
 	down_write(&container->group_lock);
-	if (container->iommu)
-		vfio_dkms_type1_detach_group(container->iommu,
-					     group->iommu_group);
+	if (container->iommu_ops)
+		container->iommu_ops->detach_group(container->iommu_data,
+						   group->iommu_group);
 	if (!group->noiommu)
 		vfio_dkms_release_dma_owner(group->iommu_group);
 	list_del_init(&group->container_next);
 
-	if (list_empty(&container->group_list)) {
-		if (container->iommu)
-			vfio_dkms_type1_release(container->iommu);
-		container->iommu = NULL;
-		/* Unpins and uncharges everything still pinned. */
-		if (container->noiommu_iommu)
-			vfio_dkms_noiommu_release(container->noiommu_iommu);
-		container->noiommu_iommu = NULL;
+	/* Unmaps, unpins and uncharges everything still mapped. */
+	if (list_empty(&container->group_list) && container->iommu_ops) {
+		container->iommu_ops->release(container->iommu_data);
+		container->iommu_ops = NULL;
+		container->iommu_data = NULL;
 	}
 	up_write(&container->group_lock);
 
 	group->container = NULL;
-	group->container_users = 0;
+	/*
+	 * Only the attachment's count goes.  A group whose last device was
+	 * unregistered leaves its container while revoked device fds may
+	 * still be open; each one's close drops its own count later.
+	 */
+	group->container_users--;
 	vfio_dkms_container_put(container);
+}
+
+/* The backend of @container's groups that knows IOMMU type @arg, or NULL. */
+static const struct vfio_dkms_iommu_ops *
+vfio_dkms_container_backend_for(struct vfio_dkms_container *container,
+				unsigned long arg)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(vfio_dkms_iommu_backends); i++) {
+		const struct vfio_dkms_iommu_ops *ops =
+			vfio_dkms_iommu_backends[i];
+
+		if (vfio_dkms_container_backend_fits(container, ops) &&
+		    ops->check_extension(NULL, arg) > 0)
+			return ops;
+	}
+	return NULL;
 }
 
 static long vfio_dkms_container_set_iommu(struct vfio_dkms_container *own,
 					  struct vfio_dkms_container *container,
 					  unsigned long arg)
 {
-	struct vfio_dkms_iommu *iommu;
+	const struct vfio_dkms_iommu_ops *ops;
 	struct vfio_dkms_group *group;
+	void *data;
 	long ret;
 
 	down_write(&container->group_lock);
@@ -197,63 +253,52 @@ static long vfio_dkms_container_set_iommu(struct vfio_dkms_container *own,
 	 * (the container is busy with another user's choice; -EINVAL stays
 	 * the answer to a file that set the IOMMU itself before).
 	 */
-	if (container->iommu && !own->iommu_set &&
+	if (container->iommu_ops &&
+	    !vfio_dkms_container_file_set_iommu(own, container) &&
 	    vfio_dkms_container_is_shared(container)) {
 		ret = container->iommu_type == arg ? 0 : -EBUSY;
 		if (!ret)
-			own->iommu_set = true;
+			own->iommu_set_gen = container->iommu_gen;
 		goto out_unlock;
 	}
 
 	/* A backend needs a group to attach to, and is set only once. */
-	if (list_empty(&container->group_list) || container->iommu ||
-	    container->noiommu_iommu) {
+	if (list_empty(&container->group_list) || container->iommu_ops) {
 		ret = -EINVAL;
 		goto out_unlock;
 	}
 
 	/* No-IOMMU groups get the no-IOMMU backend, and only they do. */
-	if (container->noiommu) {
-		struct vfio_dkms_noiommu *noiommu;
-
-		noiommu = vfio_dkms_noiommu_open(arg);
-		if (IS_ERR(noiommu)) {
-			ret = PTR_ERR(noiommu);
-			goto out_unlock;
-		}
-		container->noiommu_iommu = noiommu;
-		ret = 0;
-		goto out_unlock;
-	}
-
-	if (vfio_dkms_type1_check_extension(NULL, arg) <= 0) {
+	ops = vfio_dkms_container_backend_for(container, arg);
+	if (!ops) {
 		ret = -ENODEV;
 		goto out_unlock;
 	}
 
-	iommu = vfio_dkms_type1_open(arg);
-	if (IS_ERR(iommu)) {
-		ret = PTR_ERR(iommu);
+	data = ops->open(arg);
+	if (IS_ERR(data)) {
+		ret = PTR_ERR(data);
 		goto out_unlock;
 	}
 
 	list_for_each_entry(group, &container->group_list, container_next) {
-		ret = vfio_dkms_type1_attach_group(iommu, group->iommu_group);
+		ret = ops->attach_group(data, group->iommu_group);
 		if (ret)
 			goto err_detach;
 	}
 
-	container->iommu = iommu;
+	container->iommu_ops = ops;
+	container->iommu_data = data;
 	container->iommu_type = arg;
-	own->iommu_set = true;
+	own->iommu_set_gen = ++container->iommu_gen;
 	up_write(&container->group_lock);
 	return 0;
 
 err_detach:
 	list_for_each_entry_continue_reverse(group, &container->group_list,
 					     container_next)
-		vfio_dkms_type1_detach_group(iommu, group->iommu_group);
-	vfio_dkms_type1_release(iommu);
+		ops->detach_group(data, group->iommu_group);
+	ops->release(data);
 out_unlock:
 	up_write(&container->group_lock);
 	return ret;
@@ -261,26 +306,27 @@ out_unlock:
 
 /*
  * The backend answers once it is set.  Before, as upstream polls its IOMMU
- * drivers: the backends a container of these groups could get (both for an
- * empty one), first positive answer wins.
+ * drivers: the backends a container of these groups could get (every one
+ * for an empty container), first positive answer wins.
  */
 static long vfio_dkms_container_check_extension(struct vfio_dkms_container *container,
 						unsigned long arg)
 {
-	bool empty = list_empty(&container->group_list);
+	unsigned int i;
 	long ret = 0;
 
 	lockdep_assert_held(&container->group_lock);
 
-	if (container->iommu)
-		return vfio_dkms_type1_check_extension(container->iommu, arg);
-	if (container->noiommu_iommu)
-		return vfio_dkms_noiommu_check_extension(container->noiommu_iommu,
-							 arg);
-	if (empty || !container->noiommu)
-		ret = vfio_dkms_type1_check_extension(NULL, arg);
-	if (ret <= 0 && (empty || container->noiommu))
-		ret = vfio_dkms_noiommu_check_extension(NULL, arg);
+	if (container->iommu_ops)
+		return container->iommu_ops->check_extension(container->iommu_data,
+							     arg);
+	for (i = 0; i < ARRAY_SIZE(vfio_dkms_iommu_backends) && ret <= 0; i++) {
+		const struct vfio_dkms_iommu_ops *ops =
+			vfio_dkms_iommu_backends[i];
+
+		if (vfio_dkms_container_backend_fits(container, ops))
+			ret = ops->check_extension(NULL, arg);
+	}
 	return ret;
 }
 
@@ -309,13 +355,11 @@ static long vfio_dkms_container_fops_unl_ioctl(struct file *filep,
 		 * file's own container owns what it maps.
 		 */
 		down_read(&container->group_lock);
-		if (container->iommu &&
-		    (own->iommu_set || !vfio_dkms_container_is_shared(container)))
-			ret = vfio_dkms_type1_ioctl(container->iommu, own, cmd,
-						    arg);
-		else if (container->noiommu_iommu)
-			ret = vfio_dkms_noiommu_ioctl(container->noiommu_iommu,
-						      cmd, arg);
+		if (container->iommu_ops &&
+		    (vfio_dkms_container_file_set_iommu(own, container) ||
+		     !vfio_dkms_container_is_shared(container)))
+			ret = container->iommu_ops->ioctl(container->iommu_data,
+							  own, cmd, arg);
 		else
 			ret = -EINVAL;
 		up_read(&container->group_lock);
@@ -354,8 +398,9 @@ static int vfio_dkms_container_fops_release(struct inode *inode,
 	 */
 	down_write(&container->group_lock);
 	container->users--;
-	if (container->iommu && vfio_dkms_container_is_shared(container))
-		vfio_dkms_type1_release_owner(container->iommu, own);
+	if (container->iommu_ops && container->iommu_ops->release_owner &&
+	    vfio_dkms_container_is_shared(container))
+		container->iommu_ops->release_owner(container->iommu_data, own);
 	up_write(&container->group_lock);
 
 	if (own->joined)

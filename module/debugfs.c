@@ -4,9 +4,9 @@
  * (docs/introspection.md).  Root-only (0400), no ABI promise.
  *
  * Each file is one seq_file "show" that walks the live groups with the
- * locks the ioctls take, in the documented order (vfio_dkms_private.h):
+ * locks the ioctls take, in the documented order (group.h):
  * groups lock -> group->group_lock -> container->group_lock (read) ->
- * iommu->lock.  Nothing is looked at without its lock, and nothing is
+ * the backend's lock (taken by its introspect op).  Nothing is looked at without its lock, and nothing is
  * remembered between two reads, so a group or container that goes away
  * while a file is open or being read is simply not shown the next time.
  * debugfs itself makes removal of the files (module unload) wait for
@@ -19,8 +19,11 @@
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
 
-#include "compat.h"
-#include "vfio_dkms_private.h"
+#include "container.h"
+#include "debugfs.h"
+#include "group.h"
+#include "iommu.h"
+#include "vfio_dkms.h"
 
 static struct dentry *vfio_dkms_debugfs_root;
 
@@ -89,71 +92,6 @@ DEFINE_SHOW_ATTRIBUTE(vfio_dkms_groups);
 
 /* --- containers -------------------------------------------------------- */
 
-static void vfio_dkms_debugfs_summary(void *data, bool v2, unsigned int nr_dma,
-				      unsigned long pinned_pages,
-				      unsigned int dma_avail)
-{
-	struct seq_file *m = data;
-
-	seq_printf(m, "backend: %s\n", v2 ? "type1v2" : "type1");
-	seq_printf(m, "mappings: %u\n", nr_dma);
-	seq_printf(m, "pinned_pages: %lu\n", pinned_pages);
-	seq_printf(m, "dma_avail: %u\n", dma_avail);
-}
-
-static void vfio_dkms_debugfs_dma(void *data, dma_addr_t iova, size_t size,
-				  int prot, pid_t pid)
-{
-	struct seq_file *m = data;
-
-	seq_printf(m, "dma: [0x%llx, 0x%llx] %c%c pid %d\n",
-		   (unsigned long long)iova,
-		   (unsigned long long)(iova + size - 1),
-		   prot & IOMMU_READ ? 'r' : '-',
-		   prot & IOMMU_WRITE ? 'w' : '-', pid);
-}
-
-static const struct vfio_dkms_type1_visitor vfio_dkms_debugfs_visitor = {
-	.summary	= vfio_dkms_debugfs_summary,
-	.dma		= vfio_dkms_debugfs_dma,
-};
-
-static void vfio_dkms_debugfs_noiommu_summary(void *data, unsigned int nr_pins,
-					      unsigned long pinned_pages)
-{
-	struct seq_file *m = data;
-
-	seq_puts(m, "backend: noiommu\n");
-	seq_printf(m, "pins: %u\n", nr_pins);
-	seq_printf(m, "pinned_pages: %lu\n", pinned_pages);
-}
-
-static void vfio_dkms_debugfs_noiommu_pin(void *data, unsigned long vaddr,
-					  size_t size, bool write,
-					  unsigned long nr_segs, pid_t pid)
-{
-	struct seq_file *m = data;
-
-	seq_printf(m, "pin: [0x%lx, 0x%lx] %s pid %d segments %lu\n",
-		   vaddr, vaddr + size - 1, write ? "rw" : "r-", pid, nr_segs);
-}
-
-static void vfio_dkms_debugfs_noiommu_segment(void *data, u64 bus_addr,
-					      u64 size)
-{
-	struct seq_file *m = data;
-
-	seq_printf(m, "segment: [0x%llx, 0x%llx]\n",
-		   (unsigned long long)bus_addr,
-		   (unsigned long long)(bus_addr + size - 1));
-}
-
-static const struct vfio_dkms_noiommu_visitor vfio_dkms_debugfs_noiommu_visitor = {
-	.summary	= vfio_dkms_debugfs_noiommu_summary,
-	.pin		= vfio_dkms_debugfs_noiommu_pin,
-	.segment	= vfio_dkms_debugfs_noiommu_segment,
-};
-
 /*
  * Containers are reached through their groups: a container without groups
  * has no backend and no mappings (both go with the last group), and its
@@ -180,13 +118,8 @@ static int vfio_dkms_debugfs_container(struct vfio_dkms_group *group,
 	/* Other groups of the list cannot leave: that takes group_lock write. */
 	list_for_each_entry(g, &container->group_list, container_next)
 		seq_printf(m, "group: %s\n", dev_name(&g->dev));
-	if (container->iommu)
-		vfio_dkms_type1_introspect(container->iommu,
-					   &vfio_dkms_debugfs_visitor, m);
-	else if (container->noiommu_iommu)
-		vfio_dkms_noiommu_introspect(container->noiommu_iommu,
-					     &vfio_dkms_debugfs_noiommu_visitor,
-					     m);
+	if (container->iommu_ops)
+		container->iommu_ops->introspect(container->iommu_data, m);
 	else
 		seq_puts(m, "backend: none\n");
 	seq_putc(m, '\n');

@@ -26,7 +26,10 @@
 #include <linux/uaccess.h>
 
 #include "compat.h"
-#include "vfio_dkms_private.h"
+#include "container.h"
+#include "device.h"
+#include "group.h"
+#include "vfio_dkms.h"
 
 #define VFIO_DKMS_GROUP_MINORS	(MINORMASK + 1)
 

@@ -3,24 +3,29 @@
  * vfio-dkms type1 IOMMU backend (VFIO_TYPE1_IOMMU / VFIO_TYPE1v2_IOMMU).
  *
  * One IOMMU paging domain per container, shared by every attached group.
- * VFIO_IOMMU_MAP_DMA pins the user pages long-term with the lockless fast
- * GUP walk, charges them to the mapping process's locked_vm (RLIMIT_MEMLOCK,
- * unless CAP_IPC_LOCK; charged once per mapping, before pinning), maps the
- * physically contiguous runs up to VFIO_DKMS_RUN_BATCH at a time with one
- * iommu_map_sg() call and records the run lengths.  VFIO_IOMMU_UNMAP_DMA
- * removes whole mappings, run by run from that record (iommu_unmap_fast(),
- * one IOTLB sync per VFIO_DKMS_RUN_BATCH runs, pages unpinned after the
- * sync); every page is unpinned and every charge given back on unmap and
- * when the backend is released (container closed, process killed).
+ * VFIO_IOMMU_MAP_DMA charges the mapping to the mapping process's locked_vm
+ * (RLIMIT_MEMLOCK, unless CAP_IPC_LOCK; once per mapping, before pinning),
+ * pins the user pages long-term in physically contiguous runs (pin.c),
+ * maps up to VFIO_DKMS_RUN_BATCH runs at a time with one iommu_map_sg()
+ * call and records the runs, first pfn and length.  VFIO_IOMMU_UNMAP_DMA
+ * removes whole mappings from that record (iommu_unmap_fast(), one IOTLB
+ * sync per VFIO_DKMS_RUN_BATCH runs or so, pages unpinned after the sync):
+ * it unpins exactly the pages the mapping pinned, whatever the IOMMU page
+ * table holds by then.  Every page is unpinned and every charge given back
+ * on unmap and when the backend is released (container closed, process
+ * killed).
+ *
+ * IOVA arithmetic uses inclusive last addresses: a mapping may end at the
+ * top of the IOVA space (AMD-Vi apertures reach 2^64 - 1), where an
+ * exclusive end would wrap to 0.
  *
  * Every mapping has an owner, the container file it was made through
- * (vfio_dkms_private.h: the file's own container).  Without shared
- * ownership one file reaches the backend, so the checks never refuse
- * anything; with it (docs/shared-ownership.md) UNMAP_DMA refuses a range
- * holding another owner's mapping (-EPERM), VFIO_DMA_UNMAP_FLAG_ALL removes
- * only the caller's, and vfio_dkms_type1_release_owner() removes one
- * owner's when its file goes.  The checks are made on entry, before
- * anything is removed.
+ * (container.h: the file's own container).  Without shared ownership one
+ * file reaches the backend, so the checks never refuse anything; with it
+ * (docs/shared-ownership.md) UNMAP_DMA refuses a range holding another
+ * owner's mapping (-EPERM), VFIO_DMA_UNMAP_FLAG_ALL removes only the
+ * caller's, and the release_owner op removes one owner's when its file
+ * goes.  The checks are made on entry, before anything is removed.
  *
  * Not implemented (the in-tree backend has them): dirty page tracking,
  * VFIO_DMA_MAP_FLAG_VADDR / VFIO_DMA_UNMAP_FLAG_VADDR, mappings of
@@ -34,17 +39,17 @@
 #include <linux/list.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/overflow.h>
 #include <linux/rbtree.h>
-#include <linux/sched/mm.h>
-#include <linux/sched/signal.h>
-#include <linux/sched/task.h>
 #include <linux/scatterlist.h>
-#include <linux/sizes.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "compat.h"
-#include "vfio_dkms_private.h"
+#include "iommu.h"
+#include "pin.h"
+#include "vfio_dkms.h"
 
 static bool allow_unsafe_interrupts;
 module_param(allow_unsafe_interrupts, bool, 0644);
@@ -63,7 +68,7 @@ MODULE_PARM_DESC(dma_entry_limit,
  * @group_list: attached IOMMU groups (struct vfio_dkms_iommu_group)
  * @iova_list: usable IOVA ranges: the domain aperture minus the reserved
  *	regions of every group (struct vfio_dkms_iova)
- * @dma_list: mappings (struct vfio_dkms_dma) ordered by IOVA
+ * @dma_list: mappings (struct vfio_dkms_dma), a pin.h range tree by IOVA
  * @dma_avail: how many more mappings may be created
  * @dma_count: mappings in @dma_list (introspection)
  * @pinned_pages: pages pinned and mapped, the sum of every mapping's size
@@ -71,9 +76,8 @@ MODULE_PARM_DESC(dma_entry_limit,
  * @pgsize_bitmap: IOMMU page sizes, the smallest raised to PAGE_SIZE
  * @v2: VFIO_TYPE1v2_IOMMU semantics (no partial unmaps)
  * @cache: the domain enforces cache coherency; map with IOMMU_CACHE
- * @runs: scratch for VFIO_DKMS_RUN_BATCH physically contiguous runs, used
- *	by map (runs pinned, waiting for one iommu_map_sg()) and by unmap
- *	(runs unmapped, waiting for one IOTLB sync before they are unpinned)
+ * @runs: scratch for VFIO_DKMS_RUN_BATCH runs pinned and waiting for one
+ *	iommu_map_sg()
  * @sgl: scratch scatterlist of VFIO_DKMS_RUN_BATCH entries for map
  */
 struct vfio_dkms_iommu {
@@ -92,19 +96,12 @@ struct vfio_dkms_iommu {
 	struct scatterlist *sgl;
 };
 
-/* A pinned, physically contiguous run of pages. */
-struct vfio_dkms_run {
-	unsigned long pfn;
-	unsigned long npage;
-};
-
 /*
- * Runs per iommu_map_sg() call on map and per IOTLB sync on unmap: one
- * invalidation (a trap under an emulated IOMMU) per batch instead of one per
- * run.  A run is capped so that it fits a scatterlist entry.
+ * Runs per iommu_map_sg() call on map and (at least) per IOTLB sync on
+ * unmap: one invalidation (a trap under an emulated IOMMU) per batch
+ * instead of one per run.
  */
 #define VFIO_DKMS_RUN_BATCH	512
-#define VFIO_DKMS_RUN_MAX	(SZ_1G >> PAGE_SHIFT)
 
 struct vfio_dkms_iommu_group {
 	struct list_head next;
@@ -119,253 +116,136 @@ struct vfio_dkms_iova {
 
 /**
  * struct vfio_dkms_dma - one VFIO_IOMMU_MAP_DMA mapping
- * @node: entry in the container's dma_list
- * @iova: first IOVA
+ * @range: entry in the container's dma_list: first IOVA and bytes mapped
+ *	so far (the size grows while the mapping is being built)
  * @vaddr: user address it maps
- * @size: bytes mapped so far (grows while the mapping is being built)
  * @prot: IOMMU_READ / IOMMU_WRITE
- * @lock_cap: the mapper had CAP_IPC_LOCK, no RLIMIT_MEMLOCK check
- * @locked: pages charged to @mm's locked_vm
- * @task: the mapping process (group leader), for the accounting
- * @mm: its mm, grabbed: charges go back to it even from another context
- * @run_chunks: the lengths of the physically contiguous runs mapped so far,
- *	in IOVA order (struct vfio_dkms_run_chunk), so that unmap finds them
- *	without walking the IOMMU page table page by page
+ * @acct: the locked_vm charge, on the mapping process
+ * @run_chunks: the physically contiguous runs mapped so far, in IOVA order
+ *	(struct vfio_dkms_run_chunk): what unmap unpins
  * @owner: the container file's own container it was mapped through; only
  *	compared, never dereferenced
  */
 struct vfio_dkms_dma {
-	struct rb_node node;
-	dma_addr_t iova;
+	struct vfio_dkms_range range;
 	unsigned long vaddr;
-	size_t size;
 	int prot;
-	bool lock_cap;
-	unsigned long locked;
-	struct task_struct *task;
-	struct mm_struct *mm;
+	struct vfio_dkms_locked_vm acct;
 	struct list_head run_chunks;
 	const void *owner;
 };
 
 /*
- * Run lengths (in pages) of a mapping, in chunks of at most a page.  Only
- * the lengths are kept, 4 bytes per run: unmap reads the physical address
- * of each run's first page back from the IOMMU page table, one walk per
- * run.  Storing the pfns as well would save that walk for four times the
- * memory.  Chunks are sized for the runs reserved, so a one-run mapping
- * costs a 64-byte allocation, not a page.
+ * The runs of a mapping, in chunks of at most a page.  Chunks are sized
+ * for the runs reserved, so a one-run mapping costs a small allocation,
+ * not a page.
  */
 struct vfio_dkms_run_chunk {
 	struct list_head next;
 	unsigned int nr;
 	unsigned int cap;
-	u32 npage[];
+	struct vfio_dkms_run runs[];
 };
 
 #define VFIO_DKMS_CHUNK_MIN	8
 #define VFIO_DKMS_CHUNK_RUNS \
-	((PAGE_SIZE - sizeof(struct vfio_dkms_run_chunk)) / sizeof(u32))
+	((PAGE_SIZE - sizeof(struct vfio_dkms_run_chunk)) / \
+	 sizeof(struct vfio_dkms_run))
 
-/* --- the mapping tree -------------------------------------------------- */
-
-/* Any mapping overlapping [start, start + size). */
-static struct vfio_dkms_dma *vfio_dkms_find_dma(struct vfio_dkms_iommu *iommu,
-						dma_addr_t start, size_t size)
+static struct vfio_dkms_dma *vfio_dkms_dma_of(struct vfio_dkms_range *range)
 {
-	struct rb_node *node = iommu->dma_list.rb_node;
-
-	while (node) {
-		struct vfio_dkms_dma *dma =
-			rb_entry(node, struct vfio_dkms_dma, node);
-
-		if (start + size <= dma->iova)
-			node = node->rb_left;
-		else if (start >= dma->iova + dma->size)
-			node = node->rb_right;
-		else
-			return dma;
-	}
-	return NULL;
+	return range ? container_of(range, struct vfio_dkms_dma, range) : NULL;
 }
 
-/* The lowest mapping overlapping [start, start + size). */
-static struct rb_node *vfio_dkms_find_dma_first(struct vfio_dkms_iommu *iommu,
-						dma_addr_t start, u64 size)
+static struct vfio_dkms_dma *vfio_dkms_dma_next(struct vfio_dkms_dma *dma)
 {
-	struct rb_node *res = NULL, *node = iommu->dma_list.rb_node;
-	struct vfio_dkms_dma *dma_res = NULL;
+	struct rb_node *next = rb_next(&dma->range.node);
 
-	while (node) {
-		struct vfio_dkms_dma *dma =
-			rb_entry(node, struct vfio_dkms_dma, node);
-
-		if (start < dma->iova + dma->size) {
-			res = node;
-			dma_res = dma;
-			if (start >= dma->iova)
-				break;
-			node = node->rb_left;
-		} else {
-			node = node->rb_right;
-		}
-	}
-	if (res && size && dma_res->iova >= start + size)
-		res = NULL;
-	return res;
+	return next ? rb_entry(next, struct vfio_dkms_dma, range.node) : NULL;
 }
 
-static void vfio_dkms_link_dma(struct vfio_dkms_iommu *iommu,
-			       struct vfio_dkms_dma *new)
+static struct vfio_dkms_dma *vfio_dkms_dma_first(struct vfio_dkms_iommu *iommu)
 {
-	struct rb_node **link = &iommu->dma_list.rb_node, *parent = NULL;
+	struct rb_node *first = rb_first(&iommu->dma_list);
 
-	while (*link) {
-		struct vfio_dkms_dma *dma;
-
-		parent = *link;
-		dma = rb_entry(parent, struct vfio_dkms_dma, node);
-		if (new->iova + new->size <= dma->iova)
-			link = &(*link)->rb_left;
-		else
-			link = &(*link)->rb_right;
-	}
-	rb_link_node(&new->node, parent, link);
-	rb_insert_color(&new->node, &iommu->dma_list);
-	iommu->dma_count++;
+	return first ? rb_entry(first, struct vfio_dkms_dma, range.node) : NULL;
 }
 
-/* --- locked memory accounting ------------------------------------------ */
-
-/**
- * vfio_dkms_account_locked_vm() - charge or give back locked memory
- * @mm: the mm charged (grabbed by the caller)
- * @task: the process charged, for the RLIMIT_MEMLOCK check
- * @lock_cap: @task had CAP_IPC_LOCK when it pinned: no limit check
- * @npage: pages to charge (> 0) or give back (< 0)
- *
- * Shared by type1 and the no-IOMMU backend.  A process that has exited has
- * no mm to give back to: nothing to do.
- *
- * Return: 0, -ENOMEM over RLIMIT_MEMLOCK, -ESRCH or -EINTR when charging.
- */
-int vfio_dkms_account_locked_vm(struct mm_struct *mm, struct task_struct *task,
-				bool lock_cap, long npage)
+/* The last IOVA of a mapping that is built (size not 0). */
+static u64 vfio_dkms_dma_last(const struct vfio_dkms_dma *dma)
 {
-	int ret;
-
-	if (!npage)
-		return 0;
-	if (!mmget_not_zero(mm))
-		return npage > 0 ? -ESRCH : 0;
-
-	if (npage > 0) {
-		ret = mmap_write_lock_killable(mm);
-		if (ret)
-			goto out_mmput;
-	} else {
-		mmap_write_lock(mm);
-	}
-	ret = __account_locked_vm(mm, abs(npage), npage > 0, task, lock_cap);
-	mmap_write_unlock(mm);
-out_mmput:
-	mmput(mm);
-	return ret;
-}
-
-/* Charge (@npage > 0) or give back (@npage < 0) pages of @dma's locked_vm. */
-static int vfio_dkms_lock_acct(struct vfio_dkms_dma *dma, long npage)
-{
-	int ret;
-
-	ret = vfio_dkms_account_locked_vm(dma->mm, dma->task, dma->lock_cap,
-					  npage);
-	if (!ret)
-		dma->locked += npage;
-	return ret;
+	return dma->range.start + dma->range.size - 1;
 }
 
 /* --- map / unmap ------------------------------------------------------- */
 
-/* Unpin @n runs whose IOMMU mappings are gone and no longer cached. */
-static void vfio_dkms_unpin_runs(struct vfio_dkms_run *runs, unsigned int n,
-				 bool dirty)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		unpin_user_page_range_dirty_lock(pfn_to_page(runs[i].pfn),
-						 runs[i].npage, dirty);
-}
-
 /*
- * Unmap everything mapped for @dma and unpin the pages behind it, up to
- * VFIO_DKMS_RUN_BATCH runs at a time: the runs are taken from the list the
- * map path recorded (the physical address of each run's first page is read
- * back with iommu_iova_to_phys()), the IOVA range they cover is unmapped
- * with one iommu_unmap_fast() and the IOTLB synced once, and only then are
- * the runs unpinned, so the device can never reach a page that was given
- * back.  One gather per batch rather than one per run: the IOMMU driver
- * flushes a gather early whenever the page size it is fed changes, which
- * runs of varying length would do all the time.
+ * Unmap everything mapped for @dma and unpin the pages behind it, chunk by
+ * chunk of its run record, at least VFIO_DKMS_RUN_BATCH runs (or the rest)
+ * at a time: the IOVA range those runs cover is unmapped with one
+ * iommu_unmap_fast() and the IOTLB synced once, and only then are the runs
+ * unpinned, so the device can never reach a page that was given back.  One
+ * gather per batch rather than one per run: the IOMMU driver flushes a
+ * gather early whenever the page size it is fed changes, which runs of
+ * varying length would do all the time.  No end address is computed: the
+ * last run may end at 2^64.
  */
 static void vfio_dkms_unmap_unpin(struct vfio_dkms_iommu *iommu,
 				  struct vfio_dkms_dma *dma)
 {
 	struct iommu_domain *domain = iommu->domain;
-	dma_addr_t iova = dma->iova, end = dma->iova + dma->size;
 	bool dirty = dma->prot & IOMMU_WRITE;
-	struct vfio_dkms_run *runs = iommu->runs;
-	struct vfio_dkms_run_chunk *chunk;
+	struct vfio_dkms_run_chunk *first, *last, *chunk;
+	dma_addr_t iova = dma->range.start;
 	struct iommu_iotlb_gather gather;
-	unsigned int idx = 0;
 
-	chunk = list_first_entry_or_null(&dma->run_chunks,
+	first = list_first_entry_or_null(&dma->run_chunks,
 					 struct vfio_dkms_run_chunk, next);
-	while (domain && chunk && iova < end) {
-		dma_addr_t start = iova;
-		size_t unmapped, covered = 0;
-		unsigned int n = 0, i;
+	while (domain && first && first->nr) {
+		size_t len = 0, unmapped, covered = 0;
+		unsigned int nrun = 0, i;
+		bool stop = false;
 
-		while (iova < end && n < VFIO_DKMS_RUN_BATCH) {
-			phys_addr_t phys;
-
-			if (idx == chunk->nr) {
-				if (list_is_last(&chunk->next, &dma->run_chunks))
-					break;
-				chunk = list_next_entry(chunk, next);
-				idx = 0;
-				continue;
-			}
-			phys = iommu_iova_to_phys(domain, iova);
-			if (WARN_ON_ONCE(!phys))
+		/* Whole chunks, until the batch is full or the runs end. */
+		last = first;
+		list_for_each_entry_from(last, &dma->run_chunks, next) {
+			for (i = 0; i < last->nr; i++)
+				len += last->runs[i].npage << PAGE_SHIFT;
+			nrun += last->nr;
+			if (nrun >= VFIO_DKMS_RUN_BATCH ||
+			    list_is_last(&last->next, &dma->run_chunks) ||
+			    !list_next_entry(last, next)->nr)
 				break;
-			runs[n].pfn = PHYS_PFN(phys);
-			runs[n].npage = chunk->npage[idx++];
-			iova += runs[n].npage << PAGE_SHIFT;
-			n++;
 		}
-		if (WARN_ON_ONCE(!n || iova > end))
-			break;
 
 		iommu_iotlb_gather_init(&gather);
-		unmapped = iommu_unmap_fast(domain, start, iova - start, &gather);
+		unmapped = iommu_unmap_fast(domain, iova, len, &gather);
 		/* Always sync: the gather may also hold page-table pages. */
 		iommu_iotlb_sync(domain, &gather);
 
 		/* Unpin what is unmapped for sure; leak the rest, if any. */
-		for (i = 0; i < n; i++) {
-			covered += runs[i].npage << PAGE_SHIFT;
-			if (covered > unmapped)
+		chunk = first;
+		list_for_each_entry_from(chunk, &dma->run_chunks, next) {
+			for (i = 0; i < chunk->nr; i++) {
+				covered += chunk->runs[i].npage << PAGE_SHIFT;
+				if (covered > unmapped) {
+					stop = true;
+					break;
+				}
+			}
+			vfio_dkms_unpin_runs(chunk->runs, i, dirty);
+			if (stop || chunk == last)
 				break;
 		}
-		vfio_dkms_unpin_runs(runs, i, dirty);
-		if (WARN_ON_ONCE(unmapped != iova - start))
+		if (WARN_ON_ONCE(unmapped != len) ||
+		    list_is_last(&last->next, &dma->run_chunks))
 			break;
+		iova += len;
+		first = list_next_entry(last, next);
 		cond_resched();
 	}
-	iommu->pinned_pages -= dma->size >> PAGE_SHIFT;
-	dma->size = 0;
+	iommu->pinned_pages -= dma->range.size >> PAGE_SHIFT;
+	dma->range.size = 0;
 }
 
 static void vfio_dkms_free_runs(struct vfio_dkms_dma *dma)
@@ -396,7 +276,7 @@ static int vfio_dkms_reserve_runs(struct vfio_dkms_dma *dma, unsigned int n)
 					   VFIO_DKMS_CHUNK_MIN,
 					   VFIO_DKMS_CHUNK_RUNS);
 
-		chunk = kmalloc(struct_size(chunk, npage, cap),
+		chunk = kmalloc(struct_size(chunk, runs, cap),
 				GFP_KERNEL_ACCOUNT);
 		if (!chunk)
 			return -ENOMEM;
@@ -413,32 +293,29 @@ static void vfio_dkms_remove_dma(struct vfio_dkms_iommu *iommu,
 {
 	vfio_dkms_unmap_unpin(iommu, dma);
 	vfio_dkms_free_runs(dma);
-	vfio_dkms_lock_acct(dma, -(long)dma->locked);
-	rb_erase(&dma->node, &iommu->dma_list);
+	vfio_dkms_locked_vm_put(&dma->acct);
+	rb_erase(&dma->range.node, &iommu->dma_list);
 	iommu->dma_count--;
-	put_task_struct(dma->task);
-	mmdrop(dma->mm);
 	kfree(dma);
 	iommu->dma_avail++;
 }
 
 static void vfio_dkms_remove_all_dma(struct vfio_dkms_iommu *iommu)
 {
-	struct rb_node *node;
+	struct vfio_dkms_dma *dma;
 
-	while ((node = rb_first(&iommu->dma_list)))
-		vfio_dkms_remove_dma(iommu,
-				     rb_entry(node, struct vfio_dkms_dma, node));
+	while ((dma = vfio_dkms_dma_first(iommu)))
+		vfio_dkms_remove_dma(iommu, dma);
 }
 
 /*
- * A run of @npage pages is pinned and mapped at the end of @dma; room for
- * it was reserved.  The one place a mapping grows, so the introspection
- * counter always equals the sum of the sizes and the run list covers
- * exactly what is mapped.
+ * A run is pinned and mapped at the end of @dma; room for it was reserved.
+ * The one place a mapping grows, so the introspection counter always equals
+ * the sum of the sizes and the run list covers exactly what is mapped.
  */
 static void vfio_dkms_dma_add_run(struct vfio_dkms_iommu *iommu,
-				  struct vfio_dkms_dma *dma, unsigned long npage)
+				  struct vfio_dkms_dma *dma,
+				  const struct vfio_dkms_run *run)
 {
 	struct vfio_dkms_run_chunk *chunk;
 
@@ -452,47 +329,54 @@ static void vfio_dkms_dma_add_run(struct vfio_dkms_iommu *iommu,
 	       list_prev_entry(chunk, next)->nr <
 	       list_prev_entry(chunk, next)->cap)
 		chunk = list_prev_entry(chunk, next);
-	chunk->npage[chunk->nr++] = npage;
-	dma->size += npage << PAGE_SHIFT;
-	iommu->pinned_pages += npage;
+	chunk->runs[chunk->nr++] = *run;
+	dma->range.size += run->npage << PAGE_SHIFT;
+	iommu->pinned_pages += run->npage;
 }
 
-/* Map one pinned, physically contiguous run; it becomes part of @dma. */
+/* Map one pinned run; it becomes part of @dma. */
 static int vfio_dkms_map_run(struct vfio_dkms_iommu *iommu,
-			     struct vfio_dkms_dma *dma, unsigned long pfn,
-			     unsigned long npage)
+			     struct vfio_dkms_dma *dma,
+			     const struct vfio_dkms_run *run)
 {
 	int prot = dma->prot | (iommu->cache ? IOMMU_CACHE : 0);
 	int ret;
 
-	ret = vfio_dkms_iommu_map(iommu->domain, dma->iova + dma->size,
-				  PFN_PHYS(pfn), npage << PAGE_SHIFT, prot);
+	ret = vfio_dkms_iommu_map(iommu->domain,
+				  dma->range.start + dma->range.size,
+				  PFN_PHYS(run->pfn), run->npage << PAGE_SHIFT,
+				  prot);
 	if (ret)
 		return ret;
-	vfio_dkms_dma_add_run(iommu, dma, npage);
+	vfio_dkms_dma_add_run(iommu, dma, run);
 	return 0;
 }
 
+struct vfio_dkms_map_ctx {
+	struct vfio_dkms_iommu *iommu;
+	struct vfio_dkms_dma *dma;
+};
+
 /*
- * Map the pinned runs iommu->runs[0..@n) back to back at the end of @dma with
- * one iommu_map_sg(), i.e. one iotlb_sync_map, instead of one per run.  If
- * the IOMMU layer maps less than asked, undo that and map run by run.  On
- * failure the runs not mapped are unpinned; the mapped ones are in @dma.
+ * vfio_dkms_runs_fn of the map path: map @n pinned runs back to back at the
+ * end of the mapping with one iommu_map_sg(), i.e. one iotlb_sync_map,
+ * instead of one per run.  If the IOMMU layer maps less than asked, undo
+ * that and map run by run.  On failure the runs not mapped are unpinned;
+ * the mapped ones are in the mapping.
  */
-static int vfio_dkms_map_runs(struct vfio_dkms_iommu *iommu,
-			      struct vfio_dkms_dma *dma, unsigned int n)
+static int vfio_dkms_map_runs(void *data, struct vfio_dkms_run *runs,
+			      unsigned int n)
 {
+	struct vfio_dkms_map_ctx *ctx = data;
+	struct vfio_dkms_iommu *iommu = ctx->iommu;
+	struct vfio_dkms_dma *dma = ctx->dma;
 	int prot = dma->prot | (iommu->cache ? IOMMU_CACHE : 0);
-	struct vfio_dkms_run *runs = iommu->runs;
+	dma_addr_t iova = dma->range.start + dma->range.size;
 	struct scatterlist *sgl = iommu->sgl;
-	unsigned long iova = dma->iova + dma->size;
 	size_t len = 0;
 	ssize_t mapped;
 	unsigned int i;
-	int ret = 0;
-
-	if (!n)
-		return 0;
+	int ret;
 
 	ret = vfio_dkms_reserve_runs(dma, n);
 	if (ret) {
@@ -516,7 +400,7 @@ static int vfio_dkms_map_runs(struct vfio_dkms_iommu *iommu,
 	}
 	if ((size_t)mapped == len) {
 		for (i = 0; i < n; i++)
-			vfio_dkms_dma_add_run(iommu, dma, runs[i].npage);
+			vfio_dkms_dma_add_run(iommu, dma, &runs[i]);
 		return 0;
 	}
 
@@ -524,8 +408,7 @@ static int vfio_dkms_map_runs(struct vfio_dkms_iommu *iommu,
 	if (mapped)
 		iommu_unmap(iommu->domain, iova, mapped);
 	for (i = 0; i < n; i++) {
-		ret = vfio_dkms_map_run(iommu, dma, runs[i].pfn,
-					runs[i].npage);
+		ret = vfio_dkms_map_run(iommu, dma, &runs[i]);
 		if (ret)
 			break;
 	}
@@ -536,108 +419,24 @@ out_unpin:
 }
 
 /*
- * Pin and map @size bytes of @dma.  On failure whatever was mapped is still
- * recorded in @dma (size, locked) for the caller to remove.
+ * Charge, pin and map @size bytes of @dma.  On failure whatever was mapped
+ * is still recorded in @dma (size, charge) for the caller to remove.
  */
 static int vfio_dkms_pin_map_dma(struct vfio_dkms_iommu *iommu,
 				 struct vfio_dkms_dma *dma, size_t size)
 {
-	unsigned long npage = size >> PAGE_SHIFT, done = 0;
-	unsigned long run_pfn = 0, run_npage = 0;
-	unsigned int gup_flags = FOLL_LONGTERM, nrun = 0;
-	const unsigned long batch_max = PAGE_SIZE / sizeof(struct page *);
-	struct vfio_dkms_run *runs = iommu->runs;
-	struct page **pages;
+	struct vfio_dkms_map_ctx ctx = { .iommu = iommu, .dma = dma };
+	unsigned long npage = size >> PAGE_SHIFT;
 	int ret;
 
-	if (dma->prot & IOMMU_WRITE)
-		gup_flags |= FOLL_WRITE;
-
-	/*
-	 * Charge the whole mapping first: over the limit, nothing gets
-	 * pinned.  On failure the caller gives dma->locked back.
-	 */
-	ret = vfio_dkms_lock_acct(dma, npage);
-	if (ret) {
-		if (ret == -ENOMEM)
-			pr_warn_ratelimited("%s: RLIMIT_MEMLOCK (%lu) exceeded\n",
-					    __func__, rlimit(RLIMIT_MEMLOCK));
+	/* The whole mapping first: over the limit, nothing gets pinned. */
+	ret = vfio_dkms_locked_vm_charge(&dma->acct, npage);
+	if (ret)
 		return ret;
-	}
 
-	pages = (struct page **)__get_free_page(GFP_KERNEL);
-	if (!pages)
-		return -ENOMEM;
-
-	while (done < npage) {
-		unsigned long batch = min(npage - done, batch_max);
-		long pinned, i;
-
-		/*
-		 * MAP_DMA runs in the mapping process, so the lockless fast
-		 * walk applies: one pass over each page table instead of a
-		 * full walk and a page-table lock per page.  It falls back to
-		 * the locked slow path by itself where it must (faults,
-		 * long-term pins needing migration).
-		 */
-		pinned = pin_user_pages_fast(dma->vaddr + (done << PAGE_SHIFT),
-					     batch, gup_flags, pages);
-		if (pinned <= 0) {
-			ret = pinned ? pinned : -EFAULT;
-			break;
-		}
-
-		for (i = 0; i < pinned; i++) {
-			unsigned long pfn = page_to_pfn(pages[i]);
-
-			if (run_npage && pfn == run_pfn + run_npage &&
-			    run_npage < VFIO_DKMS_RUN_MAX) {
-				run_npage++;
-				continue;
-			}
-			if (run_npage) {
-				runs[nrun].pfn = run_pfn;
-				runs[nrun].npage = run_npage;
-				run_npage = 0;
-				if (++nrun == VFIO_DKMS_RUN_BATCH) {
-					ret = vfio_dkms_map_runs(iommu, dma,
-								 nrun);
-					nrun = 0;
-					if (ret) {
-						unpin_user_pages(pages + i,
-								 pinned - i);
-						goto out;
-					}
-				}
-			}
-			run_pfn = pfn;
-			run_npage = 1;
-		}
-		done += pinned;
-		cond_resched();
-	}
-
-	if (!ret) {
-		if (run_npage) {
-			runs[nrun].pfn = run_pfn;
-			runs[nrun].npage = run_npage;
-			run_npage = 0;
-			nrun++;
-		}
-		ret = vfio_dkms_map_runs(iommu, dma, nrun);
-		nrun = 0;
-	}
-
-out:
-	/* Pages pinned but not mapped; their charge stays in dma->locked. */
-	if (ret) {
-		vfio_dkms_unpin_runs(runs, nrun, false);
-		if (run_npage)
-			unpin_user_page_range_dirty_lock(pfn_to_page(run_pfn),
-							 run_npage, false);
-	}
-	free_page((unsigned long)pages);
-	return ret;
+	return vfio_dkms_pin_runs(dma->vaddr, npage, dma->prot & IOMMU_WRITE,
+				  iommu->runs, VFIO_DKMS_RUN_BATCH,
+				  vfio_dkms_map_runs, &ctx);
 }
 
 static bool vfio_dkms_iova_valid(struct vfio_dkms_iommu *iommu,
@@ -655,14 +454,14 @@ static int vfio_dkms_dma_do_map(struct vfio_dkms_iommu *iommu,
 				const void *owner,
 				struct vfio_iommu_type1_dma_map *map)
 {
-	dma_addr_t iova = map->iova;
+	u64 iova = map->iova, last, vaddr_last;
 	unsigned long vaddr = map->vaddr;
 	size_t size = map->size, pgsize;
 	struct vfio_dkms_dma *dma;
 	int ret = 0, prot = 0;
 
 	/* None of the __u64 fields may be truncated. */
-	if (map->size != size || map->vaddr != vaddr || map->iova != iova)
+	if (map->size != size || map->vaddr != vaddr || iova != (dma_addr_t)iova)
 		return -EINVAL;
 
 	if (map->flags & VFIO_DMA_MAP_FLAG_WRITE)
@@ -680,13 +479,18 @@ static int vfio_dkms_dma_do_map(struct vfio_dkms_iommu *iommu,
 		goto out_unlock;
 	}
 
-	/* No wrap-around of the IOVA or the user address. */
-	if (iova + size - 1 < iova || vaddr + size - 1 < vaddr) {
+	/*
+	 * No wrap-around of the IOVA or the user address; a range may end
+	 * at the top of the address space.
+	 */
+	if (check_add_overflow(iova, (u64)size - 1, &last) ||
+	    check_add_overflow((u64)vaddr, (u64)size - 1, &vaddr_last) ||
+	    vaddr_last > ULONG_MAX) {
 		ret = -EINVAL;
 		goto out_unlock;
 	}
 
-	if (vfio_dkms_find_dma(iommu, iova, size)) {
+	if (vfio_dkms_range_find(&iommu->dma_list, iova, last)) {
 		ret = -EEXIST;
 		goto out_unlock;
 	}
@@ -696,7 +500,7 @@ static int vfio_dkms_dma_do_map(struct vfio_dkms_iommu *iommu,
 		goto out_unlock;
 	}
 
-	if (!vfio_dkms_iova_valid(iommu, iova, iova + size - 1)) {
+	if (!vfio_dkms_iova_valid(iommu, iova, last)) {
 		ret = -EINVAL;
 		goto out_unlock;
 	}
@@ -708,19 +512,16 @@ static int vfio_dkms_dma_do_map(struct vfio_dkms_iommu *iommu,
 	}
 
 	iommu->dma_avail--;
-	dma->iova = iova;
+	dma->range.start = iova;
 	dma->vaddr = vaddr;
 	dma->prot = prot;
-	dma->lock_cap = capable(CAP_IPC_LOCK);
-	get_task_struct(current->group_leader);
-	dma->task = current->group_leader;
-	mmgrab(current->mm);
-	dma->mm = current->mm;
+	vfio_dkms_locked_vm_init(&dma->acct);
 	INIT_LIST_HEAD(&dma->run_chunks);
 	dma->owner = owner;
 
 	/* Linked with size 0; grows as runs get mapped. */
-	vfio_dkms_link_dma(iommu, dma);
+	vfio_dkms_range_link(&iommu->dma_list, &dma->range);
+	iommu->dma_count++;
 
 	ret = vfio_dkms_pin_map_dma(iommu, dma, size);
 	if (ret)
@@ -732,27 +533,39 @@ out_unlock:
 }
 
 /*
- * Whether UNMAP_DMA of [@iova, @iova + @size) would remove a mapping that
- * @owner does not own: the same walk as the removal, removing nothing.
+ * The mappings UNMAP_DMA of [@iova, @last] removes, from the lowest one:
+ * those overlapping the range; v1 stops at one that starts below @iova.
+ */
+static struct vfio_dkms_dma *
+vfio_dkms_unmap_first(struct vfio_dkms_iommu *iommu, u64 iova, u64 last)
+{
+	return vfio_dkms_dma_of(vfio_dkms_range_find_first(&iommu->dma_list,
+							   iova, last));
+}
+
+static bool vfio_dkms_unmap_covers(struct vfio_dkms_iommu *iommu,
+				   struct vfio_dkms_dma *dma, u64 iova,
+				   u64 last)
+{
+	return dma && dma->range.start <= last &&
+	       (iommu->v2 || dma->range.start >= iova);
+}
+
+/*
+ * Whether UNMAP_DMA of [@iova, @last] would remove a mapping that @owner
+ * does not own: the same walk as the removal, removing nothing.
  */
 static bool vfio_dkms_unmap_foreign(struct vfio_dkms_iommu *iommu,
-				    const void *owner, dma_addr_t iova,
-				    u64 size)
+				    const void *owner, u64 iova, u64 last)
 {
-	struct rb_node *n = vfio_dkms_find_dma_first(iommu, iova, size);
+	struct vfio_dkms_dma *dma;
 
 	lockdep_assert_held(&iommu->lock);
-	for (; n; n = rb_next(n)) {
-		struct vfio_dkms_dma *dma =
-			rb_entry(n, struct vfio_dkms_dma, node);
-
-		if (dma->iova >= iova + size)
-			break;
-		if (!iommu->v2 && iova > dma->iova)
-			break;
+	for (dma = vfio_dkms_unmap_first(iommu, iova, last);
+	     vfio_dkms_unmap_covers(iommu, dma, iova, last);
+	     dma = vfio_dkms_dma_next(dma))
 		if (dma->owner != owner)
 			return true;
-	}
 	return false;
 }
 
@@ -761,10 +574,8 @@ static int vfio_dkms_dma_do_unmap(struct vfio_dkms_iommu *iommu,
 				  struct vfio_iommu_type1_dma_unmap *unmap)
 {
 	bool unmap_all = unmap->flags & VFIO_DMA_UNMAP_FLAG_ALL;
-	dma_addr_t iova = unmap->iova;
-	u64 size = unmap->size, unmapped = 0;
-	struct vfio_dkms_dma *dma;
-	struct rb_node *n;
+	u64 iova = unmap->iova, size = unmap->size, last, unmapped = 0;
+	struct vfio_dkms_dma *dma, *next;
 	size_t pgsize;
 	int ret = -EINVAL;
 
@@ -775,9 +586,9 @@ static int vfio_dkms_dma_do_unmap(struct vfio_dkms_iommu *iommu,
 	if (unmap_all) {
 		if (iova || size)
 			goto out_unlock;
-		size = U64_MAX;
-	} else if (!size || size & (pgsize - 1) ||
-		   iova + size - 1 < iova || size > SIZE_MAX) {
+		last = U64_MAX;
+	} else if (!size || size & (pgsize - 1) || size > SIZE_MAX ||
+		   check_add_overflow(iova, size - 1, &last)) {
 		goto out_unlock;
 	}
 
@@ -789,35 +600,31 @@ static int vfio_dkms_dma_do_unmap(struct vfio_dkms_iommu *iommu,
 	 * one.  v1 removes every mapping that starts inside the range.
 	 */
 	if (iommu->v2 && !unmap_all) {
-		dma = vfio_dkms_find_dma(iommu, iova, 1);
-		if (dma && dma->iova != iova)
+		dma = vfio_dkms_dma_of(vfio_dkms_range_find(&iommu->dma_list,
+							    iova, iova));
+		if (dma && dma->range.start != iova)
 			goto out_unlock;
 
-		dma = vfio_dkms_find_dma(iommu, iova + size - 1, 0);
-		if (dma && dma->iova + dma->size != iova + size)
+		dma = vfio_dkms_dma_of(vfio_dkms_range_find(&iommu->dma_list,
+							    last, last));
+		if (dma && vfio_dkms_dma_last(dma) != last)
 			goto out_unlock;
 	}
 
 	/* Another owner's mapping in the range: remove nothing. */
-	if (!unmap_all && vfio_dkms_unmap_foreign(iommu, owner, iova, size)) {
+	if (!unmap_all && vfio_dkms_unmap_foreign(iommu, owner, iova, last)) {
 		ret = -EPERM;
 		goto out_unlock;
 	}
 
 	ret = 0;
-	n = vfio_dkms_find_dma_first(iommu, iova, size);
-	while (n) {
-		dma = rb_entry(n, struct vfio_dkms_dma, node);
-		if (dma->iova >= iova + size)
-			break;
-		if (!iommu->v2 && iova > dma->iova)
-			break;
-
-		n = rb_next(n);
+	for (dma = vfio_dkms_unmap_first(iommu, iova, last);
+	     vfio_dkms_unmap_covers(iommu, dma, iova, last); dma = next) {
+		next = vfio_dkms_dma_next(dma);
 		/* Only VFIO_DMA_UNMAP_FLAG_ALL gets here past other owners. */
 		if (dma->owner != owner)
 			continue;
-		unmapped += dma->size;
+		unmapped += dma->range.size;
 		vfio_dkms_remove_dma(iommu, dma);
 	}
 
@@ -955,23 +762,20 @@ static struct iommu_domain *vfio_dkms_domain_new(struct iommu_group *iommu_group
 	return vfio_dkms_domain_alloc(dev);
 }
 
-/**
- * vfio_dkms_type1_attach_group() - give a group's devices the container's
- *	DMA mappings
- * @iommu: the backend
- * @iommu_group: a group whose DMA ownership the caller has claimed
- *
- * Return: 0; -EPERM when MSIs of the group are not isolated (unless
- * allow_unsafe_interrupts); -EINVAL when the group's reserved regions
- * conflict with existing mappings; another errno from the IOMMU layer.
+/*
+ * The attach_group op.  Return: 0; -EPERM when MSIs of the group are not
+ * isolated (unless allow_unsafe_interrupts); -EINVAL when the group's
+ * reserved regions conflict with existing mappings; another errno from the
+ * IOMMU layer.
  */
-int vfio_dkms_type1_attach_group(struct vfio_dkms_iommu *iommu,
-				 struct iommu_group *iommu_group)
+static int vfio_dkms_type1_attach_group(void *data,
+					struct iommu_group *iommu_group)
 {
+	struct vfio_dkms_iommu *iommu = data;
 	struct vfio_dkms_iommu_group *g;
 	struct iommu_domain *domain;
+	struct vfio_dkms_dma *dma;
 	LIST_HEAD(iovas);
-	struct rb_node *node;
 	int ret;
 
 	g = kzalloc(sizeof(*g), GFP_KERNEL);
@@ -1010,15 +814,14 @@ int vfio_dkms_type1_attach_group(struct vfio_dkms_iommu *iommu,
 		goto err_detach;
 
 	/* Existing mappings must stay usable with the new reserved regions. */
-	for (node = rb_first(&iommu->dma_list); node; node = rb_next(node)) {
-		struct vfio_dkms_dma *dma =
-			rb_entry(node, struct vfio_dkms_dma, node);
+	for (dma = vfio_dkms_dma_first(iommu); dma;
+	     dma = vfio_dkms_dma_next(dma)) {
 		struct vfio_dkms_iova *r;
 		bool ok = false;
 
 		list_for_each_entry(r, &iovas, list)
-			if (dma->iova >= r->start &&
-			    dma->iova + dma->size - 1 <= r->end)
+			if (dma->range.start >= r->start &&
+			    vfio_dkms_dma_last(dma) <= r->end)
 				ok = true;
 		if (!ok) {
 			ret = -EINVAL;
@@ -1064,16 +867,14 @@ err_unlock:
 	return ret;
 }
 
-/**
- * vfio_dkms_type1_detach_group() - take a group off the container's domain
- * @iommu: the backend
- * @iommu_group: an attached group
- *
- * When the last group leaves, every mapping is removed and the domain freed.
+/*
+ * The detach_group op.  When the last group leaves, every mapping is
+ * removed and the domain freed.
  */
-void vfio_dkms_type1_detach_group(struct vfio_dkms_iommu *iommu,
-				  struct iommu_group *iommu_group)
+static void vfio_dkms_type1_detach_group(void *data,
+					 struct iommu_group *iommu_group)
 {
+	struct vfio_dkms_iommu *iommu = data;
 	struct vfio_dkms_iommu_group *g, *found = NULL;
 	LIST_HEAD(iovas);
 
@@ -1112,12 +913,20 @@ out_unlock:
 
 /* --- backend ------------------------------------------------------------ */
 
-struct vfio_dkms_iommu *vfio_dkms_type1_open(unsigned long arg)
+static void *vfio_dkms_type1_open(unsigned long arg)
 {
 	struct vfio_dkms_iommu *iommu;
 
-	if (arg != VFIO_TYPE1_IOMMU && arg != VFIO_TYPE1v2_IOMMU)
+	switch (arg) {
+	case VFIO_TYPE1_IOMMU:
+	case VFIO_TYPE1v2_IOMMU:
+		break;
+	case VFIO_UNMAP_ALL:
+		/* An extension of ours, not an IOMMU type. */
 		return ERR_PTR(-EINVAL);
+	default:
+		return ERR_PTR(-ENODEV);
+	}
 
 	iommu = kzalloc(sizeof(*iommu), GFP_KERNEL_ACCOUNT);
 	if (!iommu)
@@ -1143,8 +952,10 @@ struct vfio_dkms_iommu *vfio_dkms_type1_open(unsigned long arg)
 	return iommu;
 }
 
-void vfio_dkms_type1_release(struct vfio_dkms_iommu *iommu)
+static void vfio_dkms_type1_release(void *data)
 {
+	struct vfio_dkms_iommu *iommu = data;
+
 	/* Groups detach before the backend goes; this is only a safety net. */
 	WARN_ON(!list_empty(&iommu->group_list));
 	mutex_lock(&iommu->lock);
@@ -1158,9 +969,9 @@ void vfio_dkms_type1_release(struct vfio_dkms_iommu *iommu)
 	kfree(iommu);
 }
 
-long vfio_dkms_type1_check_extension(struct vfio_dkms_iommu *iommu,
-				     unsigned long arg)
+static long vfio_dkms_type1_check_extension(void *data, unsigned long arg)
 {
+	struct vfio_dkms_iommu *iommu = data;
 	long ret;
 
 	switch (arg) {
@@ -1180,50 +991,45 @@ long vfio_dkms_type1_check_extension(struct vfio_dkms_iommu *iommu,
 	}
 }
 
-/**
- * vfio_dkms_type1_release_owner() - remove every mapping of one owner
- * @iommu: the backend
- * @owner: the owner given to vfio_dkms_type1_ioctl()
- *
- * For a container file that goes away while other files keep using the
- * backend (shared ownership).  Each mapping is unpinned and its charge
- * given back to the mm it was charged to, whoever calls this.
+/*
+ * The release_owner op: remove every mapping of one owner, for a container
+ * file that goes away while other files keep using the backend (shared
+ * ownership).  Each mapping is unpinned and its charge given back to the mm
+ * it was charged to, whoever calls this.
  */
-void vfio_dkms_type1_release_owner(struct vfio_dkms_iommu *iommu,
-				   const void *owner)
+static void vfio_dkms_type1_release_owner(void *data, const void *owner)
 {
-	struct rb_node *n, *next;
+	struct vfio_dkms_iommu *iommu = data;
+	struct vfio_dkms_dma *dma, *next;
 
 	mutex_lock(&iommu->lock);
-	for (n = rb_first(&iommu->dma_list); n; n = next) {
-		struct vfio_dkms_dma *dma =
-			rb_entry(n, struct vfio_dkms_dma, node);
-
-		next = rb_next(n);
+	for (dma = vfio_dkms_dma_first(iommu); dma; dma = next) {
+		next = vfio_dkms_dma_next(dma);
 		if (dma->owner == owner)
 			vfio_dkms_remove_dma(iommu, dma);
 	}
 	mutex_unlock(&iommu->lock);
 }
 
-/* --- introspection (debugfs.c) ----------------------------------------- */
-
-void vfio_dkms_type1_introspect(struct vfio_dkms_iommu *iommu,
-				const struct vfio_dkms_type1_visitor *v,
-				void *data)
+/* The introspect op: docs/introspection.md, "containers". */
+static void vfio_dkms_type1_introspect(void *data, struct seq_file *m)
 {
-	struct rb_node *node;
+	struct vfio_dkms_iommu *iommu = data;
+	struct vfio_dkms_dma *dma;
 
 	mutex_lock(&iommu->lock);
-	v->summary(data, iommu->v2, iommu->dma_count, iommu->pinned_pages,
-		   iommu->dma_avail);
-	for (node = rb_first(&iommu->dma_list); node; node = rb_next(node)) {
-		struct vfio_dkms_dma *dma =
-			rb_entry(node, struct vfio_dkms_dma, node);
-
-		v->dma(data, dma->iova, dma->size, dma->prot,
-		       task_tgid_nr(dma->task));
-	}
+	seq_printf(m, "backend: %s\n", iommu->v2 ? "type1v2" : "type1");
+	seq_printf(m, "mappings: %u\n", iommu->dma_count);
+	seq_printf(m, "pinned_pages: %lu\n", iommu->pinned_pages);
+	seq_printf(m, "dma_avail: %u\n", iommu->dma_avail);
+	for (dma = vfio_dkms_dma_first(iommu); dma;
+	     dma = vfio_dkms_dma_next(dma))
+		seq_printf(m, "dma: [0x%llx, 0x%llx] %c%c pid %d\n",
+			   (unsigned long long)dma->range.start,
+			   (unsigned long long)vfio_dkms_dma_last(dma),
+			   dma->prot & IOMMU_READ ? 'r' : '-',
+			   dma->prot & IOMMU_WRITE ? 'w' : '-',
+			   vfio_dkms_locked_vm_pid(&dma->acct));
 	mutex_unlock(&iommu->lock);
 }
 
@@ -1362,12 +1168,13 @@ static long vfio_dkms_ioctl_unmap_dma(struct vfio_dkms_iommu *iommu,
 }
 
 /*
- * @owner: the caller's container file (its own container); mappings made
- * are recorded as its, and it may only unmap its own.
+ * The ioctl op.  @owner: the caller's container file (its own container);
+ * mappings made are recorded as its, and it may only unmap its own.
  */
-long vfio_dkms_type1_ioctl(struct vfio_dkms_iommu *iommu, const void *owner,
-			   unsigned int cmd, unsigned long arg)
+static long vfio_dkms_type1_ioctl(void *data, const void *owner,
+				  unsigned int cmd, unsigned long arg)
 {
+	struct vfio_dkms_iommu *iommu = data;
 	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
@@ -1383,3 +1190,14 @@ long vfio_dkms_type1_ioctl(struct vfio_dkms_iommu *iommu, const void *owner,
 		return -ENOTTY;
 	}
 }
+
+const struct vfio_dkms_iommu_ops vfio_dkms_type1_ops = {
+	.open		= vfio_dkms_type1_open,
+	.release	= vfio_dkms_type1_release,
+	.ioctl		= vfio_dkms_type1_ioctl,
+	.check_extension = vfio_dkms_type1_check_extension,
+	.attach_group	= vfio_dkms_type1_attach_group,
+	.detach_group	= vfio_dkms_type1_detach_group,
+	.release_owner	= vfio_dkms_type1_release_owner,
+	.introspect	= vfio_dkms_type1_introspect,
+};

@@ -12,9 +12,9 @@
  *
  * The backend itself translates nothing: upstream's VFIO_IOMMU_* ioctls
  * fail with -ENOTTY.  What it adds is VFIO_DKMS_NOIOMMU_MAP_DMA/UNMAP_DMA:
- * pin user memory (long-term, charged to RLIMIT_MEMLOCK with the helper
- * type1 uses) and report the bus addresses of its physically contiguous
- * runs.  Every pin is undone on unmap and when the backend is released
+ * pin user memory (long-term, charged to RLIMIT_MEMLOCK, with the pinning
+ * path type1 uses: pin.c) and report the bus addresses of its physically
+ * contiguous runs.  Every pin is undone on unmap and when the backend is released
  * (last group leaves the container: container closed, process killed).
  *
  * Which address is the bus address: without an IOMMU the DMA API's direct
@@ -28,7 +28,7 @@
  * the device would access the wrong memory.
  *
  * Locking: noiommu->lock is taken inside the container's group_lock, at
- * the place of the type1 backend's lock (vfio_dkms_private.h).
+ * the place of the type1 backend's lock (group.h).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -38,15 +38,15 @@
 #include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/rbtree.h>
-#include <linux/sched/mm.h>
-#include <linux/sched/signal.h>
-#include <linux/sched/task.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/vfio.h>
 #include <linux/vfio_dkms.h>
 
-#include "compat.h"
-#include "vfio_dkms_private.h"
+#include "iommu.h"
+#include "noiommu.h"
+#include "pin.h"
 
 bool vfio_dkms_noiommu __read_mostly;
 module_param_named(enable_unsafe_noiommu_mode, vfio_dkms_noiommu, bool, 0644);
@@ -68,138 +68,40 @@ struct vfio_dkms_noiommu {
 };
 
 /**
- * struct vfio_dkms_locked_vm - a charge on a process's locked_vm
- * @task: the charged process (group leader), for RLIMIT_MEMLOCK
- * @mm: its mm, grabbed: the charge goes back to it from any context
- * @lock_cap: it had CAP_IPC_LOCK: no limit
- * @locked: pages charged
- */
-struct vfio_dkms_locked_vm {
-	struct task_struct *task;
-	struct mm_struct *mm;
-	bool lock_cap;
-	unsigned long locked;
-};
-
-static void vfio_dkms_locked_vm_init(struct vfio_dkms_locked_vm *acct)
-{
-	get_task_struct(current->group_leader);
-	acct->task = current->group_leader;
-	mmgrab(current->mm);
-	acct->mm = current->mm;
-	acct->lock_cap = capable(CAP_IPC_LOCK);
-	acct->locked = 0;
-}
-
-static int vfio_dkms_locked_vm_charge(struct vfio_dkms_locked_vm *acct,
-				      unsigned long npage)
-{
-	int ret;
-
-	if (npage > LONG_MAX)
-		return -ENOMEM;
-	ret = vfio_dkms_account_locked_vm(acct->mm, acct->task, acct->lock_cap,
-					  npage);
-	if (!ret)
-		acct->locked += npage;
-	return ret;
-}
-
-/* Give the whole charge back and drop the references. */
-static void vfio_dkms_locked_vm_put(struct vfio_dkms_locked_vm *acct)
-{
-	vfio_dkms_account_locked_vm(acct->mm, acct->task, acct->lock_cap,
-				    -(long)acct->locked);
-	acct->locked = 0;
-	put_task_struct(acct->task);
-	mmdrop(acct->mm);
-}
-
-/* A physically contiguous run of pinned pages. */
-struct vfio_dkms_pin_seg {
-	unsigned long pfn;
-	unsigned long npage;
-};
-
-/**
  * struct vfio_dkms_pin - one VFIO_DKMS_NOIOMMU_MAP_DMA range
- * @node: entry in the backend's @pins
- * @vaddr: first user address
- * @size: bytes
+ * @range: entry in the backend's @pins: first user address and bytes
  * @write: pinned with FOLL_WRITE (pages are dirtied on unpin)
- * @segs: the runs, in vaddr order
+ * @segs: the physically contiguous runs, in vaddr order
  * @nr_segs: entries in @segs
  * @acct: the locked_vm charge, on the pinning process's mm
  */
 struct vfio_dkms_pin {
-	struct rb_node node;
-	unsigned long vaddr;
-	size_t size;
+	struct vfio_dkms_range range;
 	bool write;
-	struct vfio_dkms_pin_seg *segs;
+	struct vfio_dkms_run *segs;
 	unsigned long nr_segs;
 	struct vfio_dkms_locked_vm acct;
 };
 
 /* --- pins -------------------------------------------------------------- */
 
-static struct vfio_dkms_pin *
-vfio_dkms_noiommu_find(struct vfio_dkms_noiommu *noiommu, unsigned long start,
-		       size_t size)
+static struct vfio_dkms_pin *vfio_dkms_pin_of(struct rb_node *node)
 {
-	struct rb_node *node = noiommu->pins.rb_node;
-
-	while (node) {
-		struct vfio_dkms_pin *pin =
-			rb_entry(node, struct vfio_dkms_pin, node);
-
-		if (start + size <= pin->vaddr)
-			node = node->rb_left;
-		else if (start >= pin->vaddr + pin->size)
-			node = node->rb_right;
-		else
-			return pin;
-	}
-	return NULL;
+	return rb_entry(node, struct vfio_dkms_pin, range.node);
 }
 
 static void vfio_dkms_noiommu_link(struct vfio_dkms_noiommu *noiommu,
 				   struct vfio_dkms_pin *new)
 {
-	struct rb_node **link = &noiommu->pins.rb_node, *parent = NULL;
-
-	while (*link) {
-		struct vfio_dkms_pin *pin;
-
-		parent = *link;
-		pin = rb_entry(parent, struct vfio_dkms_pin, node);
-		if (new->vaddr + new->size <= pin->vaddr)
-			link = &(*link)->rb_left;
-		else
-			link = &(*link)->rb_right;
-	}
-	rb_link_node(&new->node, parent, link);
-	rb_insert_color(&new->node, &noiommu->pins);
+	vfio_dkms_range_link(&noiommu->pins, &new->range);
 	noiommu->nr_pins++;
-	noiommu->pinned_pages += new->size >> PAGE_SHIFT;
-}
-
-static void vfio_dkms_pin_unpin(struct vfio_dkms_pin_seg *segs,
-				unsigned long n, bool dirty)
-{
-	unsigned long i;
-
-	for (i = 0; i < n; i++) {
-		unpin_user_page_range_dirty_lock(pfn_to_page(segs[i].pfn),
-						 segs[i].npage, dirty);
-		cond_resched();
-	}
+	noiommu->pinned_pages += new->range.size >> PAGE_SHIFT;
 }
 
 /* Unpin, uncharge and free a pin that is not (or no longer) linked. */
 static void vfio_dkms_pin_free(struct vfio_dkms_pin *pin)
 {
-	vfio_dkms_pin_unpin(pin->segs, pin->nr_segs, pin->write);
+	vfio_dkms_unpin_runs(pin->segs, pin->nr_segs, pin->write);
 	vfio_dkms_locked_vm_put(&pin->acct);
 	kvfree(pin->segs);
 	kfree(pin);
@@ -208,91 +110,65 @@ static void vfio_dkms_pin_free(struct vfio_dkms_pin *pin)
 static void vfio_dkms_noiommu_remove(struct vfio_dkms_noiommu *noiommu,
 				     struct vfio_dkms_pin *pin)
 {
-	rb_erase(&pin->node, &noiommu->pins);
+	rb_erase(&pin->range.node, &noiommu->pins);
 	noiommu->nr_pins--;
-	noiommu->pinned_pages -= pin->size >> PAGE_SHIFT;
+	noiommu->pinned_pages -= pin->range.size >> PAGE_SHIFT;
 	vfio_dkms_pin_free(pin);
 }
 
 /*
- * Pin @pin->size bytes at @pin->vaddr and record the physically contiguous
- * runs in @pin->segs.  On failure nothing stays pinned.
+ * vfio_dkms_runs_fn of the pin path: the runs were gathered in @pin->segs
+ * itself (room for one per page), so they only need counting.
+ */
+static int vfio_dkms_pin_keep_runs(void *data, struct vfio_dkms_run *runs,
+				   unsigned int n)
+{
+	struct vfio_dkms_pin *pin = data;
+
+	pin->nr_segs = n;
+	return 0;
+}
+
+/*
+ * Pin the range of @pin and record its physically contiguous runs in
+ * @pin->segs.  On failure nothing stays pinned.
  */
 static int vfio_dkms_pin_pages(struct vfio_dkms_pin *pin)
 {
-	const unsigned long batch_max = PAGE_SIZE / sizeof(struct page *);
-	unsigned long npage = pin->size >> PAGE_SHIFT, done = 0, n = 0;
-	unsigned int gup_flags = FOLL_LONGTERM;
-	struct vfio_dkms_pin_seg *segs, *shrunk;
-	struct page **pages;
-	int ret = 0;
-
-	if (pin->write)
-		gup_flags |= FOLL_WRITE;
+	unsigned long npage = pin->range.size >> PAGE_SHIFT;
+	struct vfio_dkms_run *segs, *shrunk;
+	int ret;
 
 	/*
 	 * At most one run per page; shrunk to size below.  Huge ranges (only
 	 * possible with CAP_IPC_LOCK or an unlimited RLIMIT_MEMLOCK) fail
 	 * with -ENOMEM here, without kvmalloc's warning for sizes > INT_MAX.
+	 * One call of the callback at the end takes them all: the walk gets
+	 * room for as many runs as there are pages (a u32 of them at most).
 	 */
+	if (npage > U32_MAX)
+		return -ENOMEM;
 	segs = kvmalloc_array(npage, sizeof(*segs),
 			      GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!segs)
 		return -ENOMEM;
-	pages = (struct page **)__get_free_page(GFP_KERNEL);
-	if (!pages) {
-		kvfree(segs);
-		return -ENOMEM;
-	}
 
-	while (done < npage) {
-		unsigned long batch = min(npage - done, batch_max);
-		long pinned, i;
-
-		mmap_read_lock(current->mm);
-		pinned = vfio_dkms_pin_user_pages(pin->vaddr +
-						  (done << PAGE_SHIFT),
-						  batch, gup_flags, pages);
-		mmap_read_unlock(current->mm);
-		if (pinned <= 0) {
-			ret = pinned ? pinned : -EFAULT;
-			break;
-		}
-
-		for (i = 0; i < pinned; i++) {
-			unsigned long pfn = page_to_pfn(pages[i]);
-
-			if (n && segs[n - 1].pfn + segs[n - 1].npage == pfn) {
-				segs[n - 1].npage++;
-			} else {
-				segs[n].pfn = pfn;
-				segs[n].npage = 1;
-				n++;
-			}
-		}
-		done += pinned;
-		if (fatal_signal_pending(current)) {
-			ret = -EINTR;
-			break;
-		}
-		cond_resched();
-	}
-	free_page((unsigned long)pages);
-
+	ret = vfio_dkms_pin_runs(pin->range.start, npage, pin->write, segs,
+				 npage, vfio_dkms_pin_keep_runs, pin);
 	if (ret) {
-		vfio_dkms_pin_unpin(segs, n, false);
+		pin->nr_segs = 0;
 		kvfree(segs);
 		return ret;
 	}
 
-	shrunk = kvmalloc_array(n, sizeof(*segs), GFP_KERNEL_ACCOUNT);
+	shrunk = kvmalloc_array(pin->nr_segs, sizeof(*segs),
+				GFP_KERNEL_ACCOUNT);
 	if (shrunk) {
-		memcpy(shrunk, segs, n * sizeof(*segs));
+		memcpy(shrunk, segs, pin->nr_segs * sizeof(*segs));
 		kvfree(segs);
 		segs = shrunk;
 	}
 	pin->segs = segs;
-	pin->nr_segs = n;
 	return 0;
 }
 
@@ -328,6 +204,14 @@ static long vfio_dkms_noiommu_map(struct vfio_dkms_noiommu *noiommu,
 	size_t size;
 	long ret;
 
+	/*
+	 * The segments are physical addresses, which pagemap keeps from
+	 * anyone without CAP_SYS_ADMIN: a container fd handed to a process
+	 * without CAP_SYS_RAWIO must not tell it any either.
+	 */
+	if (!capable(CAP_SYS_RAWIO))
+		return -EPERM;
+
 	if (copy_from_user(&map, arg, minsz))
 		return -EFAULT;
 	if (map.argsz < minsz || map.flags & ~known || !(map.flags & known) ||
@@ -347,13 +231,13 @@ static long vfio_dkms_noiommu_map(struct vfio_dkms_noiommu *noiommu,
 	pin = kzalloc(sizeof(*pin), GFP_KERNEL_ACCOUNT);
 	if (!pin)
 		return -ENOMEM;
-	pin->vaddr = vaddr;
-	pin->size = size;
+	pin->range.start = vaddr;
+	pin->range.size = size;
 	pin->write = map.flags & VFIO_DKMS_NOIOMMU_DMA_MAP_FLAG_WRITE;
 	vfio_dkms_locked_vm_init(&pin->acct);
 
 	mutex_lock(&noiommu->lock);
-	if (vfio_dkms_noiommu_find(noiommu, vaddr, size)) {
+	if (vfio_dkms_range_find(&noiommu->pins, vaddr, vaddr + size - 1)) {
 		ret = -EEXIST;
 		goto err_unlock;
 	}
@@ -365,12 +249,8 @@ static long vfio_dkms_noiommu_map(struct vfio_dkms_noiommu *noiommu,
 
 	/* Charge first: over the limit, nothing gets pinned. */
 	ret = vfio_dkms_locked_vm_charge(&pin->acct, size >> PAGE_SHIFT);
-	if (ret) {
-		if (ret == -ENOMEM)
-			pr_warn_ratelimited("%s: RLIMIT_MEMLOCK (%lu) exceeded\n",
-					    __func__, rlimit(RLIMIT_MEMLOCK));
+	if (ret)
 		goto err_unlock;
-	}
 
 	ret = vfio_dkms_pin_pages(pin);
 	if (ret)
@@ -409,9 +289,7 @@ static void vfio_dkms_noiommu_remove_all(struct vfio_dkms_noiommu *noiommu)
 	struct rb_node *node;
 
 	while ((node = rb_first(&noiommu->pins)))
-		vfio_dkms_noiommu_remove(noiommu,
-					 rb_entry(node, struct vfio_dkms_pin,
-						  node));
+		vfio_dkms_noiommu_remove(noiommu, vfio_dkms_pin_of(node));
 }
 
 static long vfio_dkms_noiommu_unmap(struct vfio_dkms_noiommu *noiommu,
@@ -420,6 +298,7 @@ static long vfio_dkms_noiommu_unmap(struct vfio_dkms_noiommu *noiommu,
 	const unsigned long minsz =
 		offsetofend(struct vfio_dkms_noiommu_dma_unmap, size);
 	struct vfio_dkms_noiommu_dma_unmap unmap;
+	struct vfio_dkms_range *range = NULL;
 	struct vfio_dkms_pin *pin;
 	u64 unpinned = 0;
 	long ret = 0;
@@ -440,17 +319,16 @@ static long vfio_dkms_noiommu_unmap(struct vfio_dkms_noiommu *noiommu,
 		vfio_dkms_noiommu_remove_all(noiommu);
 	} else {
 		/* Exact vaddr and size of one pinned range. */
-		pin = NULL;
-		if (unmap.size && unmap.vaddr == (unsigned long)unmap.vaddr &&
-		    unmap.size == (size_t)unmap.size &&
-		    unmap.vaddr + unmap.size > unmap.vaddr)
-			pin = vfio_dkms_noiommu_find(noiommu, unmap.vaddr, 1);
-		if (!pin || pin->vaddr != unmap.vaddr ||
-		    pin->size != unmap.size) {
+		if (unmap.size)
+			range = vfio_dkms_range_find(&noiommu->pins, unmap.vaddr,
+						     unmap.vaddr);
+		if (!range || range->start != unmap.vaddr ||
+		    range->size != unmap.size) {
 			ret = -EINVAL;
 			goto out_unlock;
 		}
-		unpinned = pin->size;
+		pin = container_of(range, struct vfio_dkms_pin, range);
+		unpinned = pin->range.size;
 		vfio_dkms_noiommu_remove(noiommu, pin);
 	}
 out_unlock:
@@ -464,37 +342,30 @@ out_unlock:
 
 /* --- backend ----------------------------------------------------------- */
 
-/**
- * vfio_dkms_noiommu_check_extension() - VFIO_CHECK_EXTENSION
- * @noiommu: the container's backend, or NULL before VFIO_SET_IOMMU
- * @arg: the extension
- *
- * Return: 1 for VFIO_NOIOMMU_IOMMU while the mode is enabled (upstream)
- * and for VFIO_DKMS_NOIOMMU_DMA while the mode is enabled or the backend is
- * set (then the ioctls work), otherwise 0.
+/*
+ * The check_extension op: 1 for VFIO_NOIOMMU_IOMMU while the mode is
+ * enabled (upstream) and for VFIO_DKMS_NOIOMMU_DMA while the mode is enabled
+ * or the backend is set (then the ioctls work), otherwise 0.
  */
-long vfio_dkms_noiommu_check_extension(struct vfio_dkms_noiommu *noiommu,
-				       unsigned long arg)
+static long vfio_dkms_noiommu_check_extension(void *data, unsigned long arg)
 {
 	switch (arg) {
 	case VFIO_NOIOMMU_IOMMU:
 		return READ_ONCE(vfio_dkms_noiommu) ? 1 : 0;
 	case VFIO_DKMS_NOIOMMU_DMA:
-		return noiommu || READ_ONCE(vfio_dkms_noiommu) ? 1 : 0;
+		return data || READ_ONCE(vfio_dkms_noiommu) ? 1 : 0;
 	default:
 		return 0;
 	}
 }
 
-/**
- * vfio_dkms_noiommu_open() - VFIO_SET_IOMMU on a container of no-IOMMU groups
- * @arg: the IOMMU type asked for
- *
- * Return: the backend, ERR_PTR(-ENODEV) when the mode is off or @arg is not
- * an extension of ours, -EINVAL for our extension that is not an IOMMU
- * type, -EPERM without CAP_SYS_RAWIO (the order upstream checks in).
+/*
+ * The open op.  Return: the backend, ERR_PTR(-ENODEV) when the mode is off
+ * or @arg is not an extension of ours, -EINVAL for our extension that is not
+ * an IOMMU type, -EPERM without CAP_SYS_RAWIO (the order upstream checks
+ * in).
  */
-struct vfio_dkms_noiommu *vfio_dkms_noiommu_open(unsigned long arg)
+static void *vfio_dkms_noiommu_open(unsigned long arg)
 {
 	struct vfio_dkms_noiommu *noiommu;
 
@@ -513,12 +384,11 @@ struct vfio_dkms_noiommu *vfio_dkms_noiommu_open(unsigned long arg)
 	return noiommu;
 }
 
-/**
- * vfio_dkms_noiommu_release() - the last group left the container
- * @noiommu: the backend; every range is unpinned and uncharged
- */
-void vfio_dkms_noiommu_release(struct vfio_dkms_noiommu *noiommu)
+/* The release op: every range is unpinned and uncharged. */
+static void vfio_dkms_noiommu_release(void *data)
 {
+	struct vfio_dkms_noiommu *noiommu = data;
+
 	mutex_lock(&noiommu->lock);
 	vfio_dkms_noiommu_remove_all(noiommu);
 	mutex_unlock(&noiommu->lock);
@@ -526,57 +396,76 @@ void vfio_dkms_noiommu_release(struct vfio_dkms_noiommu *noiommu)
 	kfree(noiommu);
 }
 
-/**
- * vfio_dkms_noiommu_ioctl() - container ioctls once VFIO_NOIOMMU_IOMMU is set
- * @noiommu: the backend
- * @cmd: ioctl number
- * @arg: its argument
- *
- * Return: as the ioctl; -ENOTTY for everything but the extension, as the
- * upstream no-IOMMU driver (VFIO_IOMMU_GET_INFO, MAP_DMA, UNMAP_DMA).
+/*
+ * The ioctl op.  Return: as the ioctl; -ENOTTY for everything but the
+ * extension, as the upstream no-IOMMU driver (VFIO_IOMMU_GET_INFO, MAP_DMA,
+ * UNMAP_DMA).  No-IOMMU groups are never shared: one owner, not tracked.
  */
-long vfio_dkms_noiommu_ioctl(struct vfio_dkms_noiommu *noiommu,
-			     unsigned int cmd, unsigned long arg)
+static long vfio_dkms_noiommu_ioctl(void *data, const void *owner,
+				    unsigned int cmd, unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
 	case VFIO_DKMS_NOIOMMU_MAP_DMA:
-		return vfio_dkms_noiommu_map(noiommu, uarg);
+		return vfio_dkms_noiommu_map(data, uarg);
 	case VFIO_DKMS_NOIOMMU_UNMAP_DMA:
-		return vfio_dkms_noiommu_unmap(noiommu, uarg);
+		return vfio_dkms_noiommu_unmap(data, uarg);
 	default:
 		return -ENOTTY;
 	}
 }
 
-/**
- * vfio_dkms_noiommu_introspect() - walk the backend for debugfs
- * @noiommu: the backend
- * @v: callbacks, run with the backend's lock held
- * @data: passed to @v
- */
-void vfio_dkms_noiommu_introspect(struct vfio_dkms_noiommu *noiommu,
-				  const struct vfio_dkms_noiommu_visitor *v,
-				  void *data)
+/* Without an IOMMU there is no translation to give a group, nor to take. */
+static int vfio_dkms_noiommu_attach_group(void *data,
+					  struct iommu_group *iommu_group)
 {
+	return 0;
+}
+
+static void vfio_dkms_noiommu_detach_group(void *data,
+					   struct iommu_group *iommu_group)
+{
+}
+
+/* The introspect op: docs/introspection.md, "containers". */
+static void vfio_dkms_noiommu_introspect(void *data, struct seq_file *m)
+{
+	struct vfio_dkms_noiommu *noiommu = data;
 	struct rb_node *node;
 
 	mutex_lock(&noiommu->lock);
-	v->summary(data, noiommu->nr_pins, noiommu->pinned_pages);
+	seq_puts(m, "backend: noiommu\n");
+	seq_printf(m, "pins: %u\n", noiommu->nr_pins);
+	seq_printf(m, "pinned_pages: %lu\n", noiommu->pinned_pages);
 	for (node = rb_first(&noiommu->pins); node; node = rb_next(node)) {
-		struct vfio_dkms_pin *pin =
-			rb_entry(node, struct vfio_dkms_pin, node);
+		struct vfio_dkms_pin *pin = vfio_dkms_pin_of(node);
 		unsigned long i;
 
-		v->pin(data, pin->vaddr, pin->size, pin->write,
-		       pin->nr_segs, task_tgid_nr(pin->acct.task));
+		seq_printf(m, "pin: [0x%llx, 0x%llx] %s pid %d segments %lu\n",
+			   pin->range.start,
+			   pin->range.start + pin->range.size - 1,
+			   pin->write ? "rw" : "r-",
+			   vfio_dkms_locked_vm_pid(&pin->acct), pin->nr_segs);
 		for (i = 0; i < pin->nr_segs; i++)
-			v->segment(data, PFN_PHYS(pin->segs[i].pfn),
-				   (u64)pin->segs[i].npage << PAGE_SHIFT);
+			seq_printf(m, "segment: [0x%llx, 0x%llx]\n",
+				   (unsigned long long)PFN_PHYS(pin->segs[i].pfn),
+				   (unsigned long long)PFN_PHYS(pin->segs[i].pfn +
+								pin->segs[i].npage) - 1);
 	}
 	mutex_unlock(&noiommu->lock);
 }
+
+const struct vfio_dkms_iommu_ops vfio_dkms_noiommu_ops = {
+	.open		= vfio_dkms_noiommu_open,
+	.release	= vfio_dkms_noiommu_release,
+	.ioctl		= vfio_dkms_noiommu_ioctl,
+	.check_extension = vfio_dkms_noiommu_check_extension,
+	.attach_group	= vfio_dkms_noiommu_attach_group,
+	.detach_group	= vfio_dkms_noiommu_detach_group,
+	.introspect	= vfio_dkms_noiommu_introspect,
+	.noiommu	= true,
+};
 
 /* --- groups ------------------------------------------------------------ */
 

@@ -302,6 +302,7 @@ def test_map_dma_errors(backend, edu):
         assert eno(V.unmap_dma, c, iova, 4 * PAGE + 1) == errno.EINVAL
         assert eno(V.unmap_dma, c, iova, 0) == errno.EINVAL
         assert eno(V.unmap_dma, c, iova, PAGE, V.VFIO_DMA_UNMAP_FLAG_ALL) == errno.EINVAL
+        assert eno(V.unmap_dma, c, (1 << 64) - PAGE, 2 * PAGE) == errno.EINVAL  # wrap
         # Nothing there: succeeds, nothing unmapped.
         assert V.unmap_dma(c, 0x10000000, PAGE) == 0
         # Two whole mappings at once.

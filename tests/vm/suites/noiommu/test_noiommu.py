@@ -344,6 +344,26 @@ def test_open_needs_cap_sys_rawio(edu):
     assert os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0, st
 
 
+def test_map_needs_cap_sys_rawio(edu):
+    """Bus addresses are physical addresses: a container set up by root and
+    handed to a process without CAP_SYS_RAWIO must not tell it any (pagemap
+    keeps them from it too).  Unmapping what root mapped stays allowed."""
+    def child():
+        with Session(edu, device=False) as s:
+            mm, va = s.buffer(2 * PAGE)
+            D.noiommu_map(s.container, va, PAGE)
+            drop_cap(CAP_SYS_RAWIO)
+            if eno(D.noiommu_map, s.container, va + PAGE, PAGE) != errno.EPERM:
+                return 1
+            if D.noiommu_unmap(s.container, va, PAGE) != PAGE:
+                return 2
+            if container_with(s.name)["pinned_pages"] != ["0"]:
+                return 3
+        return 0
+    _, st = in_child(child)
+    assert os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0, st
+
+
 def test_check_extension_and_set_iommu(edu):
     c = os.open("/dev/vfio-dkms/vfio", os.O_RDWR)
     g = os.open(node_of(edu), os.O_RDWR)

@@ -624,6 +624,45 @@ def test_join_status_and_set_iommu(backend, edu, shared):
             os.close(fd)
 
 
+def test_set_iommu_counts_for_one_backend(backend, edu, shared):
+    """A file's SET_IOMMU counts for the backend it was made on.  Once the
+    container has emptied (its backend goes with the last group) and got a
+    new backend, a joined file must set it again before it may map, and
+    setting it is then allowed again."""
+    path = backend.group_path(edu.group)
+    fds = []
+
+    def opn(p):
+        fds.append(os.open(p, os.O_RDWR))
+        return fds[-1]
+
+    try:
+        g1, g2 = opn(path), opn(path)
+        c1, c2 = opn(backend.container_path), opn(backend.container_path)
+        V.set_container(g1, c1)
+        V.set_container(g2, c2)                 # c2 joins c1's container
+        V.ioctl(c1, V.VFIO_SET_IOMMU, V.VFIO_TYPE1v2_IOMMU)
+        V.ioctl(c2, V.VFIO_SET_IOMMU, V.VFIO_TYPE1v2_IOMMU)
+        # Both files leave: the container empties, its backend goes.
+        V.ioctl(g1, V.VFIO_GROUP_UNSET_CONTAINER)
+        V.ioctl(g2, V.VFIO_GROUP_UNSET_CONTAINER)
+        assert group_rec(edu)["container"] == ["none"]
+
+        V.set_container(g1, c1)
+        V.ioctl(c1, V.VFIO_SET_IOMMU, V.VFIO_TYPE1v2_IOMMU)
+        V.set_container(g2, c2)                 # still joined to it
+        mm = mmap.mmap(-1, PAGE)
+        va = V.buffer_address(mm)
+        assert V.errno_of(V.map_dma, c2, va, 0x100000, PAGE) == errno.EINVAL
+        assert V.errno_of(V.ioctl, c2, V.VFIO_SET_IOMMU, V.VFIO_TYPE1_IOMMU) == errno.EBUSY
+        V.ioctl(c2, V.VFIO_SET_IOMMU, V.VFIO_TYPE1v2_IOMMU)
+        V.map_dma(c2, va, 0x100000, PAGE)
+        assert V.unmap_dma(c2, 0x100000, PAGE) == PAGE
+    finally:
+        for fd in reversed(fds):
+            os.close(fd)
+
+
 def test_no_mixing_with_non_shared_groups(backend, edu, shared):
     """A non-shared group never shares a container with a shared one."""
     from vfio_irq_fixtures import NVME_IDS, bound_device

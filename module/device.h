@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfio-dkms device fds (vfio_dkms_main.c), as the group node opens them.
+ */
+#ifndef VFIO_DKMS_DEVICE_H
+#define VFIO_DKMS_DEVICE_H
+
+struct file;
+struct vfio_dkms_device;
+
+struct file *vfio_dkms_device_open_file(struct vfio_dkms_device *device,
+					struct file *group_file);
+void vfio_dkms_device_put(struct vfio_dkms_device *device);
+
+#endif /* VFIO_DKMS_DEVICE_H */
