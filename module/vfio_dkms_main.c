@@ -259,7 +259,7 @@ void vfio_dkms_unregister_device(struct vfio_dkms_device *device)
 	unsigned long deadline = jiffies + timeout;
 	bool bounded = timeout && device->ops->release;
 	bool noiommu = device->group->noiommu;
-	bool warned = false, orphaned = false;
+	bool warned = false, revoked = false, orphaned;
 	unsigned int i = 0;
 
 	vfio_dkms_device_put(device);
@@ -280,18 +280,33 @@ void vfio_dkms_unregister_device(struct vfio_dkms_device *device)
 		}
 		if (bounded && time_after_eq(jiffies, deadline)) {
 			vfio_dkms_device_revoke(device);
-			spin_lock(&device->put_lock);
-			orphaned = refcount_read(&device->refcount) != 0;
-			device->orphaned = orphaned;
-			spin_unlock(&device->put_lock);
+			revoked = true;
 			break;
 		}
 	}
 
+	/*
+	 * Leave the group while the device cannot be freed under us: until
+	 * @orphaned is set below, a last put only completes @comp.  Once out
+	 * of the group, no VFIO_GROUP_GET_DEVICE_FD can take a new reference.
+	 */
 	vfio_dkms_group_remove_device(device);
 	/* The IOMMU group made for a no-IOMMU device goes with it. */
 	if (noiommu)
 		iommu_group_remove_device(device->dev);
+
+	/*
+	 * Revoked fds (or a failing GET_DEVICE_FD) may still hold references:
+	 * the last of them frees the device.  The device must not be touched
+	 * here after @put_lock is dropped.
+	 */
+	orphaned = false;
+	if (revoked) {
+		spin_lock(&device->put_lock);
+		orphaned = refcount_read(&device->refcount) != 0;
+		device->orphaned = orphaned;
+		spin_unlock(&device->put_lock);
+	}
 	if (!orphaned && device->ops->release)
 		device->ops->release(device);
 }

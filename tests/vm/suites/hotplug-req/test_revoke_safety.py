@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Bounded removal under pressure (vfio-dkms only): a revocation must not
+free the device while it still uses it.  The health gate (KASAN on the
+debug kernel) and the assertions here both count."""
+
+import errno
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+import vfio_uapi as V
+from vfio_irq_fixtures import EDU_IDS, Session, base, bound_device
+
+PARAM = "/sys/module/vfio_dkms/parameters/release_timeout"
+DEBUG_KERNEL = "debug" in os.uname().release
+
+@pytest.fixture(scope="module")
+def dkms():
+    return base.setup_backend("vfio-dkms")
+
+
+@pytest.fixture()
+def release_timeout(dkms):
+    with open(PARAM) as f:
+        old = f.read().strip()
+
+    def set_to(seconds):
+        with open(PARAM, "w") as f:
+            f.write(str(seconds))
+    yield set_to
+    set_to(old)
+
+
+@pytest.fixture()
+def edu(dkms):
+    yield from bound_device(dkms, EDU_IDS)
+
+
+def unbind_async(bdf):
+    res = {}
+
+    def run():
+        t0 = time.monotonic()
+        try:
+            with open(os.path.join(base.PCI, bdf, "driver", "unbind"), "w") as f:
+                f.write(bdf)
+        except OSError as e:
+            res["error"] = e
+        res["seconds"] = time.monotonic() - t0
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t, res
+
+
+def rebind(dkms, dev):
+    base.bind(dev.bdf, dkms.driver)
+    dkms.wait_node(dev.group)
+
+
+def dmesg():
+    return subprocess.run(["dmesg"], capture_output=True, text=True).stdout
+
+
+def fork_hammer(group_fd, bdf):
+    """A child asking for device fds (and closing the ones it gets) until
+    it is killed."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            while True:
+                try:
+                    os.close(V.get_device_fd(group_fd, bdf))
+                except OSError:
+                    pass
+        finally:
+            os._exit(0)
+    return pid
+
+
+def test_last_put_races_revocation(dkms, edu, release_timeout):
+    """The device fd closes right after the revocation while other
+    processes keep asking for device fds: the last reference may then be
+    dropped by a failing VFIO_GROUP_GET_DEVICE_FD at any point of the
+    removal."""
+    release_timeout(1)
+    iterations = 10 if DEBUG_KERNEL else 25
+    for i in range(iterations):
+        s = Session(dkms, edu)
+        kids = []
+        try:
+            kids = [fork_hammer(s.group, edu.bdf) for _ in range(3)]
+            t, res = unbind_async(edu.bdf)
+            # The device is revoked once its fd answers ENODEV ...
+            deadline = time.monotonic() + 20
+            while (V.errno_of(os.pread, s.device, 4, V.region_offset(0)) != errno.ENODEV
+                   and time.monotonic() < deadline):
+                time.sleep(0.001)
+            # ... and then the fd goes while the removal goes on.
+            os.close(s.device)
+            s.device = None
+            t.join(30)
+            assert not t.is_alive(), "iteration %d: unbind blocked" % i
+            assert "error" not in res, res
+        finally:
+            for pid in kids:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            s.close()
+        log = dmesg()
+        assert "use-after-free" not in log and "BUG:" not in log, \
+            "iteration %d: %s" % (i, log[-2000:])
+        rebind(dkms, edu)
