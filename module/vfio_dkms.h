@@ -34,6 +34,10 @@ struct vfio_dkms_group;
  * @mmap: mmap(2) on the device fd
  * @request: the device is being removed while device fds are open; ask the
  *	user to close them (called again every 10 s, @count counting up)
+ * @revoke: the device is being taken from the user (removal past the
+ *	release_timeout): make every mmap of it fault (SIGBUS) and refuse new
+ *	faults, before @close_device runs (called with the open lock held).
+ *	Without it, the core zaps @mapping itself.
  * @release: free the bus driver's state of a device; called once, after
  *	vfio_dkms_unregister_device(), when the last device fd is gone.  A
  *	driver with @release gets a bounded removal: fds the user does not
@@ -53,6 +57,7 @@ struct vfio_dkms_device_ops {
 		      unsigned long arg);
 	int (*mmap)(struct vfio_dkms_device *device, struct vm_area_struct *vma);
 	void (*request)(struct vfio_dkms_device *device, unsigned int count);
+	void (*revoke)(struct vfio_dkms_device *device);
 	void (*release)(struct vfio_dkms_device *device);
 };
 

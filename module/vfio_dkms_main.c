@@ -228,13 +228,19 @@ static void vfio_dkms_device_revoke(struct vfio_dkms_device *device)
 
 	mutex_lock(&device->open_lock);
 	open_count = device->open_count;
+	/*
+	 * The mmaps go first: close_device() disables and resets the device,
+	 * which a user still reading or writing it through a mapping would
+	 * see (or, with memory decode off, turn into Unsupported Requests).
+	 */
+	if (device->ops->revoke)
+		device->ops->revoke(device);
+	else if (device->mapping)
+		unmap_mapping_range(device->mapping, 0, 0, true);
 	if (open_count && device->ops->close_device)
 		device->ops->close_device(device);
 	device->force_closed = true;
 	mutex_unlock(&device->open_lock);
-
-	if (device->mapping)
-		unmap_mapping_range(device->mapping, 0, 0, true);
 
 	dev_warn(device->dev,
 		 "device fds not closed within %u s: %u revoked, they now fail with ENODEV\n",

@@ -501,6 +501,7 @@ static const struct vfio_dkms_device_ops vfio_dkms_pci_ops = {
 	.ioctl		= vfio_dkms_pci_ioctl,
 	.mmap		= vfio_dkms_pci_mmap,
 	.request	= vfio_dkms_pci_request,
+	.revoke		= vfio_dkms_pci_revoke,
 	.release	= vfio_dkms_pci_release,
 };
 

@@ -84,6 +84,7 @@ bool vfio_dkms_pci_msi_state(struct vfio_dkms_pci_device *vdev, u8 *qmax);
 int vfio_dkms_pci_inode_init(struct vfio_dkms_pci_device *vdev);
 void vfio_dkms_pci_inode_release(struct vfio_dkms_pci_device *vdev);
 void vfio_dkms_pci_zap_bars(struct vfio_dkms_pci_device *vdev);
+void vfio_dkms_pci_revoke(struct vfio_dkms_device *core);
 void vfio_dkms_pci_mmap_setup(struct vfio_dkms_pci_device *vdev,
 			      struct vm_area_struct *vma);
 int vfio_dkms_pci_ioctl_reset(struct vfio_dkms_pci_device *vdev);

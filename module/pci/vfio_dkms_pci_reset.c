@@ -89,6 +89,25 @@ void vfio_dkms_pci_zap_bars(struct vfio_dkms_pci_device *vdev)
 	unmap_mapping_range(vdev->inode->i_mapping, start, end - start, true);
 }
 
+/**
+ * vfio_dkms_pci_revoke() - take the BARs away from the user (removal)
+ * @core: the device, its fds being revoked
+ *
+ * Memory is marked disabled before the mappings are zapped, under
+ * memory_lock, so that no fault maps a BAR again and every later access
+ * through an old mapping gets SIGBUS; the core then quiesces the device.
+ */
+void vfio_dkms_pci_revoke(struct vfio_dkms_device *core)
+{
+	struct vfio_dkms_pci_device *vdev =
+		container_of(core, struct vfio_dkms_pci_device, vdev);
+
+	down_write(&vdev->memory_lock);
+	vdev->mem_enabled = false;
+	vfio_dkms_pci_zap_bars(vdev);
+	up_write(&vdev->memory_lock);
+}
+
 static vm_fault_t vfio_dkms_pci_mmap_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;

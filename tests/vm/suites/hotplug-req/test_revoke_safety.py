@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """Bounded removal under pressure (vfio-dkms only): a revocation must not
-free the device while it still uses it.  The health gate (KASAN on the
-debug kernel) and the assertions here both count."""
+free the device while it still uses it, and must take BAR mmaps away
+before the device is quiesced.  The health gate (KASAN on the debug
+kernel) and the assertions here both count."""
 
 import errno
 import os
@@ -113,4 +114,46 @@ def test_last_put_races_revocation(dkms, edu, release_timeout):
         log = dmesg()
         assert "use-after-free" not in log and "BUG:" not in log, \
             "iteration %d: %s" % (i, log[-2000:])
+        rebind(dkms, edu)
+
+
+@pytest.fixture(scope="module")
+def bar_spin(tmp_path_factory):
+    """bar_spin.c, built for this guest: a Python loop reads too slowly to
+    see a short window."""
+    exe = str(tmp_path_factory.mktemp("bin") / "bar_spin")
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bar_spin.c")
+    r = subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-Werror", "-o", exe, src],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return exe
+
+
+def test_mmap_revoked_before_the_device_is_quiesced(dkms, edu, release_timeout, bar_spin):
+    """A process reading a BAR through its mmap while the device is removed
+    sees the device's registers until it gets SIGBUS: never a device that
+    has been disabled or reset under it."""
+    release_timeout(1)
+    for i in range(5):
+        s = Session(dkms, edu)
+        p = None
+        try:
+            os.set_inheritable(s.device, True)
+            p = subprocess.Popen([bar_spin, str(s.device), str(V.region_offset(0)),
+                                  "0x010000ed"], stdout=subprocess.PIPE, close_fds=False)
+            assert p.stdout.read(1) == b"+", "bar_spin did not start"
+            time.sleep(0.2)
+            t, res = unbind_async(edu.bdf)
+            t.join(30)
+            assert not t.is_alive() and "error" not in res, res
+            out = p.stdout.read().decode().strip()
+            st = p.wait(10)
+            assert out == "", "iteration %d: read %s through the mmap during " \
+                "the removal" % (i, out)
+            assert st == -signal.SIGBUS, st
+        finally:
+            if p and p.poll() is None:
+                p.kill()
+                p.wait()
+            s.close()
         rebind(dkms, edu)
