@@ -28,8 +28,12 @@ struct vfio_dkms_group;
  * @name: driver name, for messages
  * @open_device: first device fd opened; enable the device
  * @close_device: last device fd closed; quiesce and disable the device
- * @read: read(2)/pread(2) on the device fd
- * @write: write(2)/pwrite(2) on the device fd
+ * @read: read(2)/pread(2) on the device fd, into a kernel buffer of at
+ *	most 64 KiB (larger requests come in pieces): the core copies to
+ *	the user outside the file operations' SRCU read section, so that a
+ *	user page that never arrives cannot hold up a revocation
+ * @write: write(2)/pwrite(2) on the device fd, from a kernel buffer (as
+ *	@read)
  * @ioctl: every ioctl on the device fd
  * @mmap: mmap(2) on the device fd
  * @request: the device is being removed while device fds are open; ask the
@@ -49,9 +53,9 @@ struct vfio_dkms_device_ops {
 	const char *name;
 	int (*open_device)(struct vfio_dkms_device *device);
 	void (*close_device)(struct vfio_dkms_device *device);
-	ssize_t (*read)(struct vfio_dkms_device *device, char __user *buf,
+	ssize_t (*read)(struct vfio_dkms_device *device, char *buf,
 			size_t count, loff_t *ppos);
-	ssize_t (*write)(struct vfio_dkms_device *device, const char __user *buf,
+	ssize_t (*write)(struct vfio_dkms_device *device, const char *buf,
 			 size_t count, loff_t *ppos);
 	long (*ioctl)(struct vfio_dkms_device *device, unsigned int cmd,
 		      unsigned long arg);

@@ -939,7 +939,7 @@ static int cfg_piece(struct vfio_dkms_pci_device *vdev, int pos, size_t count)
 /**
  * vfio_dkms_pci_config_rw() - read or write the config region
  * @vdev: the device
- * @buf: user buffer
+ * @buf: kernel buffer
  * @count: bytes
  * @ppos: file offset; advanced on success
  * @iswrite: direction
@@ -948,7 +948,7 @@ static int cfg_piece(struct vfio_dkms_pci_device *vdev, int pos, size_t count)
  * negative errno.
  */
 ssize_t vfio_dkms_pci_config_rw(struct vfio_dkms_pci_device *vdev,
-				char __user *buf, size_t count, loff_t *ppos,
+				char *buf, size_t count, loff_t *ppos,
 				bool iswrite)
 {
 	loff_t pos = *ppos & VFIO_DKMS_PCI_OFFSET_MASK;
@@ -963,9 +963,8 @@ ssize_t vfio_dkms_pci_config_rw(struct vfio_dkms_pci_device *vdev,
 		u32 val = 0;
 		int size;
 
-		if (iswrite && copy_from_user(&val, buf,
-					      min_t(size_t, count, 4)))
-			return -EFAULT;
+		if (iswrite)
+			memcpy(&val, buf, min_t(size_t, count, 4));
 
 		mutex_lock(&vdev->config_lock);
 		if (!vdev->vconfig) {
@@ -987,8 +986,7 @@ ssize_t vfio_dkms_pci_config_rw(struct vfio_dkms_pci_device *vdev,
 
 		if (!iswrite) {
 			val = (__force u32)cpu_to_le32(val);
-			if (copy_to_user(buf, &val, size))
-				return -EFAULT;
+			memcpy(buf, &val, size);
 		}
 
 		count -= size;

@@ -392,7 +392,7 @@ static long vfio_dkms_pci_ioctl(struct vfio_dkms_device *core,
 /* --- read / write / mmap ----------------------------------------------- */
 
 static ssize_t vfio_dkms_pci_rw(struct vfio_dkms_pci_device *vdev,
-				char __user *buf, size_t count, loff_t *ppos,
+				char *buf, size_t count, loff_t *ppos,
 				bool iswrite)
 {
 	unsigned int index = VFIO_DKMS_PCI_OFFSET_TO_INDEX(*ppos);
@@ -415,16 +415,16 @@ static ssize_t vfio_dkms_pci_rw(struct vfio_dkms_pci_device *vdev,
 }
 
 static ssize_t vfio_dkms_pci_read(struct vfio_dkms_device *core,
-				  char __user *buf, size_t count, loff_t *ppos)
+				  char *buf, size_t count, loff_t *ppos)
 {
 	return vfio_dkms_pci_rw(to_pci_vdev(core), buf, count, ppos, false);
 }
 
 static ssize_t vfio_dkms_pci_write(struct vfio_dkms_device *core,
-				   const char __user *buf, size_t count,
+				   const char *buf, size_t count,
 				   loff_t *ppos)
 {
-	return vfio_dkms_pci_rw(to_pci_vdev(core), (char __user *)buf, count,
+	return vfio_dkms_pci_rw(to_pci_vdev(core), (char *)buf, count,
 				ppos, true);
 }
 

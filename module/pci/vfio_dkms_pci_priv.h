@@ -91,14 +91,14 @@ int vfio_dkms_pci_irq_count(struct vfio_dkms_pci_device *vdev, int index);
 /* vfio_dkms_pci_rdwr.c */
 int vfio_dkms_pci_setup_barmap(struct vfio_dkms_pci_device *vdev, int bar);
 ssize_t vfio_dkms_pci_bar_rw(struct vfio_dkms_pci_device *vdev,
-			     char __user *buf, size_t count, loff_t *ppos,
+			     char *buf, size_t count, loff_t *ppos,
 			     bool iswrite);
 
 /* vfio_dkms_pci_config.c */
 int vfio_dkms_pci_config_init(struct vfio_dkms_pci_device *vdev);
 void vfio_dkms_pci_config_free(struct vfio_dkms_pci_device *vdev);
 ssize_t vfio_dkms_pci_config_rw(struct vfio_dkms_pci_device *vdev,
-				char __user *buf, size_t count, loff_t *ppos,
+				char *buf, size_t count, loff_t *ppos,
 				bool iswrite);
 
 #endif /* VFIO_DKMS_PCI_PRIV_H */

@@ -1,10 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
 """Bounded removal under pressure (vfio-dkms only): a revocation must not
-free the device while it still uses it, and must take BAR mmaps away
-before the device is quiesced.  The health gate (KASAN on the debug
-kernel) and the assertions here both count."""
+free the device while it still uses it, must take BAR mmaps away before the
+device is quiesced, and must stay bounded while a file operation of any
+device waits on a user page that never arrives (userfaultfd).  The health
+gate (KASAN on the debug kernel) and the assertions here both count."""
 
+import ctypes
 import errno
+import mmap
 import os
 import signal
 import subprocess
@@ -14,10 +17,18 @@ import time
 import pytest
 
 import vfio_uapi as V
-from vfio_irq_fixtures import EDU_IDS, Session, base, bound_device
+from vfio_irq_fixtures import EDU_IDS, NVME_IDS, Session, base, bound_device
 
 PARAM = "/sys/module/vfio_dkms/parameters/release_timeout"
 DEBUG_KERNEL = "debug" in os.uname().release
+
+_libc = ctypes.CDLL(None, use_errno=True)
+SYS_userfaultfd = 323                   # x86_64
+UFFD_API = 0xAA
+UFFDIO_API = 0xc018aa3f                 # _IOWR(0xAA, 0x3F, struct uffdio_api)
+UFFDIO_REGISTER = 0xc020aa00            # _IOWR(0xAA, 0x00, struct uffdio_register)
+UFFDIO_REGISTER_MODE_MISSING = 1
+
 
 @pytest.fixture(scope="module")
 def dkms():
@@ -39,6 +50,11 @@ def release_timeout(dkms):
 @pytest.fixture()
 def edu(dkms):
     yield from bound_device(dkms, EDU_IDS)
+
+
+@pytest.fixture()
+def nvme(dkms):
+    yield from bound_device(dkms, NVME_IDS)
 
 
 def unbind_async(bdf):
@@ -157,3 +173,71 @@ def test_mmap_revoked_before_the_device_is_quiesced(dkms, edu, release_timeout, 
                 p.wait()
             s.close()
         rebind(dkms, edu)
+
+
+class StalledBuffer:
+    """An anonymous page registered with userfaultfd and never served: a
+    kernel copy into it waits until the userfaultfd is closed."""
+
+    def __init__(self, size=4096):
+        self.uffd = _libc.syscall(SYS_userfaultfd, os.O_CLOEXEC | os.O_NONBLOCK)
+        if self.uffd < 0:
+            pytest.skip("userfaultfd: %s" % os.strerror(ctypes.get_errno()))
+        api = (ctypes.c_uint64 * 3)(UFFD_API, 0, 0)
+        V.ioctl(self.uffd, UFFDIO_API, api)
+        self.map = mmap.mmap(-1, size, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        addr = ctypes.addressof((ctypes.c_char * size).from_buffer(self.map))
+        reg = (ctypes.c_uint64 * 4)(addr, size, UFFDIO_REGISTER_MODE_MISSING, 0)
+        V.ioctl(self.uffd, UFFDIO_REGISTER, reg)
+
+    def release(self):
+        if self.uffd >= 0:
+            os.close(self.uffd)
+            self.uffd = -1
+
+
+def test_stalled_user_copy_does_not_block_revocation(dkms, edu, nvme, release_timeout):
+    """edu's pread copies into a page that never arrives.  nvme's removal,
+    and edu's own, still end at release_timeout; once the page arrives the
+    edu fd answers ENODEV."""
+    release_timeout(2)
+    se, sn = Session(dkms, edu), Session(dkms, nvme)
+    buf = StalledBuffer()
+    reader = {}
+
+    def read():
+        try:
+            reader["ret"] = os.preadv(se.device, [buf.map], V.region_offset(0))
+        except OSError as e:
+            reader["errno"] = e.errno
+    rt = threading.Thread(target=read, daemon=True)
+    unbinds = []
+    try:
+        rt.start()
+        time.sleep(1)
+        assert rt.is_alive(), "the pread did not wait on the userfaultfd page"
+
+        unbinds.append(unbind_async(nvme.bdf))
+        t, res = unbinds[-1]
+        t.join(15)
+        assert not t.is_alive(), \
+            "nvme's removal waits on edu's stalled pread (release_timeout 2 s)"
+        assert "error" not in res and res["seconds"] < 10, res
+
+        unbinds.append(unbind_async(edu.bdf))
+        t, res = unbinds[-1]
+        t.join(15)
+        assert not t.is_alive(), "edu's removal waits on its own stalled pread"
+        assert "error" not in res and res["seconds"] < 10, res
+    finally:
+        buf.release()
+        rt.join(30)
+        for t, _ in unbinds:
+            t.join(30)
+        pending = V.errno_of(os.pread, se.device, 4, V.region_offset(0))
+        se.close()
+        sn.close()
+    assert not rt.is_alive(), "the pread did not end after the page arrived"
+    assert pending == errno.ENODEV
+    rebind(dkms, edu)
+    rebind(dkms, nvme)
