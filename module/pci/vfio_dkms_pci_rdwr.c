@@ -3,8 +3,8 @@
  * vfio-dkms-pci: read/write of the BAR and ROM regions.
  *
  * Accesses are split into naturally aligned 8/4/2/1-byte device accesses.
- * MMIO BARs are only touched while memory decode is enabled (-EIO
- * otherwise); the MSI-X table reads as 0xff and ignores writes.  The
+ * MMIO BARs and the ROM are only touched while memory decode is enabled
+ * (-EIO otherwise); the MSI-X table reads as 0xff and ignores writes.  The
  * buffers are the core's kernel bounce buffers.
  */
 #include <linux/io.h>
@@ -193,15 +193,27 @@ ssize_t vfio_dkms_pci_bar_rw(struct vfio_dkms_pci_device *vdev,
 	count = min(count, (size_t)(end - pos));
 
 	if (bar == PCI_ROM_RESOURCE) {
+		/*
+		 * The ROM is memory like a BAR: it is mapped and read only
+		 * while memory decode is on, all under memory_lock.
+		 */
+		down_read(&vdev->memory_lock);
+		if (!vdev->mem_enabled) {
+			up_read(&vdev->memory_lock);
+			return -EIO;
+		}
 		/* Past the actual ROM image the BAR reads as 0xff. */
 		io = pci_map_rom(pdev, &x_start);
-		if (!io)
-			return -ENOMEM;
-		x_end = end;
-		/* The ROM is read through a kernel mapping: memory decode. */
-		done = vfio_dkms_pci_do_io_rw(vdev, false, false, io, buf, pos,
-					      count, x_start, x_end, iswrite);
-		pci_unmap_rom(pdev, io);
+		if (io) {
+			x_end = end;
+			done = vfio_dkms_pci_do_io_rw(vdev, false, false, io,
+						      buf, pos, count, x_start,
+						      x_end, iswrite);
+			pci_unmap_rom(pdev, io);
+		} else {
+			done = -ENOMEM;
+		}
+		up_read(&vdev->memory_lock);
 	} else {
 		done = vfio_dkms_pci_setup_barmap(vdev, bar);
 		if (done)
