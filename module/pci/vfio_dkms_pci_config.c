@@ -239,23 +239,43 @@ static void cfg_init_header(struct vfio_dkms_pci_device *vdev)
 
 /* --- standard capabilities ----------------------------------------------- */
 
-static void cfg_perm_msi(struct vfio_dkms_pci_device *vdev, int pos, u16 flags)
+/*
+ * The capability at @pos has @len bytes inside standard config space (its
+ * length clamped there): does its field at @off of @size bytes fit?  A
+ * device may place a capability so close to the end that some fields do
+ * not: those are never touched, in @vconfig or its masks.
+ */
+static bool cfg_cap_has(int len, int off, int size)
+{
+	return off + size <= len;
+}
+
+/* cfg_perm() of a capability field, cut at the end of the capability. */
+static void cfg_cap_perm(struct vfio_dkms_pci_device *vdev, int pos, int len,
+			 int off, int size, u32 virt, u32 write)
+{
+	if (off < len)
+		cfg_perm(vdev, pos + off, min(size, len - off), virt, write);
+}
+
+static void cfg_perm_msi(struct vfio_dkms_pci_device *vdev, int pos, int len,
+			 u16 flags)
 {
 	/* The upper byte of message control is reserved: read-only. */
-	cfg_perm(vdev, pos + PCI_MSI_FLAGS, 1, 0xff, 0xff);
-	cfg_perm(vdev, pos + PCI_MSI_ADDRESS_LO, 4, ~0u, ~0u);
+	cfg_cap_perm(vdev, pos, len, PCI_MSI_FLAGS, 1, 0xff, 0xff);
+	cfg_cap_perm(vdev, pos, len, PCI_MSI_ADDRESS_LO, 4, ~0u, ~0u);
 	if (flags & PCI_MSI_FLAGS_64BIT) {
-		cfg_perm(vdev, pos + PCI_MSI_ADDRESS_HI, 4, ~0u, ~0u);
-		cfg_perm(vdev, pos + PCI_MSI_DATA_64, 2, 0xffff, 0xffff);
+		cfg_cap_perm(vdev, pos, len, PCI_MSI_ADDRESS_HI, 4, ~0u, ~0u);
+		cfg_cap_perm(vdev, pos, len, PCI_MSI_DATA_64, 2, 0xffff, 0xffff);
 		if (flags & PCI_MSI_FLAGS_MASKBIT) {
-			cfg_perm(vdev, pos + PCI_MSI_MASK_64, 4, 0, ~0u);
-			cfg_perm(vdev, pos + PCI_MSI_PENDING_64, 4, 0, ~0u);
+			cfg_cap_perm(vdev, pos, len, PCI_MSI_MASK_64, 4, 0, ~0u);
+			cfg_cap_perm(vdev, pos, len, PCI_MSI_PENDING_64, 4, 0, ~0u);
 		}
 	} else {
-		cfg_perm(vdev, pos + PCI_MSI_DATA_32, 2, 0xffff, 0xffff);
+		cfg_cap_perm(vdev, pos, len, PCI_MSI_DATA_32, 2, 0xffff, 0xffff);
 		if (flags & PCI_MSI_FLAGS_MASKBIT) {
-			cfg_perm(vdev, pos + PCI_MSI_MASK_32, 4, 0, ~0u);
-			cfg_perm(vdev, pos + PCI_MSI_PENDING_32, 4, 0, ~0u);
+			cfg_cap_perm(vdev, pos, len, PCI_MSI_MASK_32, 4, 0, ~0u);
+			cfg_cap_perm(vdev, pos, len, PCI_MSI_PENDING_32, 4, 0, ~0u);
 		}
 	}
 	vdev->msi_cap = pos;
@@ -328,6 +348,7 @@ static int cfg_cap_len(struct vfio_dkms_pci_device *vdev, u8 id, int pos)
 static void cfg_cap_perms(struct vfio_dkms_pci_device *vdev, u8 id, int pos,
 			  int len)
 {
+	u8 *v = &vdev->vconfig[pos];
 	int i;
 
 	/* Next pointer virtual everywhere, so the chain can skip caps. */
@@ -336,26 +357,30 @@ static void cfg_cap_perms(struct vfio_dkms_pci_device *vdev, u8 id, int pos,
 	switch (id) {
 	case PCI_CAP_ID_PM:
 		/* PME cannot reach the user: PME support/enable/status virtual, 0. */
-		cfg_perm(vdev, pos + PCI_PM_PMC, 2, PCI_PM_CAP_PME_MASK, 0);
-		cfg_perm(vdev, pos + PCI_PM_CTRL, 4,
-			 PCI_PM_CTRL_PME_ENABLE | PCI_PM_CTRL_PME_STATUS,
-			 ~(PCI_PM_CTRL_PME_ENABLE | PCI_PM_CTRL_PME_STATUS |
-			   PCI_PM_CTRL_STATE_MASK));
-		cfg_put(&vdev->vconfig[pos + PCI_PM_PMC], 2,
-			cfg_get(&vdev->vconfig[pos + PCI_PM_PMC], 2) &
-			~PCI_PM_CAP_PME_MASK);
-		cfg_put(&vdev->vconfig[pos + PCI_PM_CTRL], 2,
-			cfg_get(&vdev->vconfig[pos + PCI_PM_CTRL], 2) &
-			~(PCI_PM_CTRL_PME_ENABLE | PCI_PM_CTRL_PME_STATUS));
+		cfg_cap_perm(vdev, pos, len, PCI_PM_PMC, 2, PCI_PM_CAP_PME_MASK,
+			     0);
+		cfg_cap_perm(vdev, pos, len, PCI_PM_CTRL, 4,
+			     PCI_PM_CTRL_PME_ENABLE | PCI_PM_CTRL_PME_STATUS,
+			     ~(PCI_PM_CTRL_PME_ENABLE | PCI_PM_CTRL_PME_STATUS |
+			       PCI_PM_CTRL_STATE_MASK));
+		if (cfg_cap_has(len, PCI_PM_PMC, 2))
+			cfg_put(v + PCI_PM_PMC, 2, cfg_get(v + PCI_PM_PMC, 2) &
+				~PCI_PM_CAP_PME_MASK);
+		if (cfg_cap_has(len, PCI_PM_CTRL, 2))
+			cfg_put(v + PCI_PM_CTRL, 2, cfg_get(v + PCI_PM_CTRL, 2) &
+				~(PCI_PM_CTRL_PME_ENABLE |
+				  PCI_PM_CTRL_PME_STATUS));
 		break;
 	case PCI_CAP_ID_MSI:
-		cfg_perm_msi(vdev, pos,
-			     cfg_get(&vdev->vconfig[pos + PCI_MSI_FLAGS], 2));
+		/* Without its whole control word it stays read-only. */
+		if (cfg_cap_has(len, PCI_MSI_FLAGS, 2))
+			cfg_perm_msi(vdev, pos, len,
+				     cfg_get(v + PCI_MSI_FLAGS, 2));
 		break;
 	case PCI_CAP_ID_PCIX:
-		cfg_perm(vdev, pos + PCI_X_CMD, 2, 0, 0xffff);
+		cfg_cap_perm(vdev, pos, len, PCI_X_CMD, 2, 0, 0xffff);
 		if (len >= PCI_CAP_PCIX_SIZEOF_V2)
-			cfg_perm(vdev, pos + PCI_X_ECC_CSR, 4, 0, ~0u);
+			cfg_cap_perm(vdev, pos, len, PCI_X_ECC_CSR, 4, 0, ~0u);
 		break;
 	case PCI_CAP_ID_VNDR:
 		/* Raw: everything after the header goes to the device. */
@@ -363,6 +388,9 @@ static void cfg_cap_perms(struct vfio_dkms_pci_device *vdev, u8 id, int pos,
 			cfg_perm(vdev, pos + i, 1, 0, 0xff);
 		break;
 	case PCI_CAP_ID_EXP:
+		/* Device control is virtualised: it must be there whole. */
+		if (!cfg_cap_has(len, PCI_EXP_DEVCTL, 2))
+			break;
 		cfg_perm(vdev, pos + PCI_EXP_DEVCTL, 2,
 			 PCI_EXP_DEVCTL_BCR_FLR | PCI_EXP_DEVCTL_PAYLOAD |
 			 PCI_EXP_DEVCTL_READRQ,
@@ -373,6 +401,8 @@ static void cfg_cap_perms(struct vfio_dkms_pci_device *vdev, u8 id, int pos,
 		vdev->exp_cap = pos;
 		break;
 	case PCI_CAP_ID_AF:
+		if (!cfg_cap_has(len, PCI_AF_CTRL, 1))
+			break;
 		cfg_perm(vdev, pos + PCI_AF_CTRL, 1, PCI_AF_CTRL_FLR,
 			 PCI_AF_CTRL_FLR);
 		vdev->af_cap = pos;
@@ -401,6 +431,11 @@ static void cfg_init_caps(struct vfio_dkms_pci_device *vdev)
 		u8 id, next;
 		int len;
 
+		/* A header cut by the end of config space ends the chain. */
+		if (pos + PCI_CAP_LIST_NEXT >= PCI_CFG_SPACE_SIZE) {
+			*prev = 0;
+			break;
+		}
 		pci_read_config_byte(pdev, pos + PCI_CAP_LIST_ID, &id);
 		pci_read_config_byte(pdev, pos + PCI_CAP_LIST_NEXT, &next);
 		len = min(cfg_cap_len(vdev, id, pos), PCI_CFG_SPACE_SIZE - pos);
