@@ -545,6 +545,19 @@ err_free_name:
 	return ret;
 }
 
+/*
+ * @start..@start+@count lies in @ctx.  SET_IRQS validates against the
+ * vector count the device reports now, which a device may change after
+ * MSI/MSI-X was enabled: @ctx has the entries allocated then.
+ */
+static bool vfio_dkms_msi_block_allocated(struct vfio_dkms_pci_device *vdev,
+					  unsigned int start,
+					  unsigned int count)
+{
+	return start < vdev->irqs.num_ctx &&
+	       count <= vdev->irqs.num_ctx - start;
+}
+
 static int vfio_dkms_msi_set_block(struct vfio_dkms_pci_device *vdev,
 				   unsigned int start, unsigned int count,
 				   s32 *fds, bool msix)
@@ -552,6 +565,8 @@ static int vfio_dkms_msi_set_block(struct vfio_dkms_pci_device *vdev,
 	unsigned int i, j;
 	int ret = 0;
 
+	if (!vfio_dkms_msi_block_allocated(vdev, start, count))
+		return -EINVAL;
 #ifndef VFIO_DKMS_HAVE_DYN_MSIX
 	/* Before dynamic MSI-X, in-tree checks against the vectors enabled. */
 	if (start >= vdev->irqs.nvec || start + count > vdev->irqs.nvec)
@@ -705,6 +720,8 @@ static int vfio_dkms_set_msi_trigger(struct vfio_dkms_pci_device *vdev,
 	}
 
 	if (!irq_is(vdev, index))
+		return -EINVAL;
+	if (!vfio_dkms_msi_block_allocated(vdev, start, count))
 		return -EINVAL;
 #ifndef VFIO_DKMS_HAVE_DYN_MSIX
 	if (start + count > vdev->irqs.nvec)
