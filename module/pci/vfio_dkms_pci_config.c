@@ -63,6 +63,16 @@ static void cfg_perm(struct vfio_dkms_pci_device *vdev, int pos, int size,
 	}
 }
 
+/*
+ * Memory decode as the command register @cmd sets it.  An SR-IOV VF has no
+ * memory enable bit (it reads as 0; the PF's VF MSE enables the VFs'
+ * memory), so its BARs are always decoded, as in-tree assumes.
+ */
+static bool cfg_decodes_memory(struct pci_dev *pdev, u16 cmd)
+{
+	return pdev->is_virtfn || (cmd & PCI_COMMAND_MEMORY);
+}
+
 static u32 cfg_get(const u8 *p, int size)
 {
 	u32 v = 0;
@@ -705,7 +715,7 @@ int vfio_dkms_pci_config_init(struct vfio_dkms_pci_device *vdev)
 
 	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
 	down_write(&vdev->memory_lock);
-	vdev->mem_enabled = cmd & PCI_COMMAND_MEMORY;
+	vdev->mem_enabled = cfg_decodes_memory(pdev, cmd);
 	up_write(&vdev->memory_lock);
 	return 0;
 }
@@ -827,7 +837,7 @@ static int cfg_write_cmd(struct vfio_dkms_pci_device *vdev, int pos, int size,
 	}
 	spin_unlock_irqrestore(&vdev->irqs.irqlock, flags);
 	if (!ret)
-		vdev->mem_enabled = cmd & PCI_COMMAND_MEMORY;
+		vdev->mem_enabled = cfg_decodes_memory(pdev, cmd);
 	/* BAR mmaps fault back in when memory decode is on again. */
 	if (!vdev->mem_enabled)
 		vfio_dkms_pci_zap_bars(vdev);
