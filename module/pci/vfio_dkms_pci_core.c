@@ -8,8 +8,7 @@
  * mastering off when the last one closes.
  *
  * Interrupts (VFIO_DEVICE_SET_IRQS, the REQ relay on removal) are in
- * vfio_dkms_pci_intrs.c, VFIO_DEVICE_RESET and BAR mmap revocation in
- * vfio_dkms_pci_reset.c.
+ * vfio_dkms_pci_intrs.c, revocable BAR mmaps in vfio_dkms_pci_mmap.c.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -23,6 +22,7 @@
 #include <linux/vfio_dkms.h>
 
 #include "../compat.h"
+#include "vfio_dkms_pci_mmap.h"
 #include "vfio_dkms_pci_priv.h"
 
 #define DRIVER_NAME	VFIO_DKMS_PCI_DRIVER_NAME
@@ -365,6 +365,29 @@ static int vfio_dkms_pci_ioctl_get_irq_info(struct vfio_dkms_pci_device *vdev,
 		info.flags |= VFIO_IRQ_INFO_NORESIZE;
 
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+}
+
+/**
+ * vfio_dkms_pci_ioctl_reset() - VFIO_DEVICE_RESET
+ * @vdev: the device (open)
+ *
+ * BAR mmaps are revoked before the reset and fault back in after it.
+ *
+ * Return: 0, -EINVAL without a usable reset method, -EAGAIN when the PCI
+ * device lock is taken (e.g. by a concurrent unbind), or another errno.
+ */
+static int vfio_dkms_pci_ioctl_reset(struct vfio_dkms_pci_device *vdev)
+{
+	int ret;
+
+	if (!vdev->reset_works)
+		return -EINVAL;
+
+	down_write(&vdev->memory_lock);
+	vfio_dkms_pci_zap_bars(vdev);
+	ret = pci_try_reset_function(vdev->pdev);
+	up_write(&vdev->memory_lock);
+	return ret;
 }
 
 static long vfio_dkms_pci_ioctl(struct vfio_dkms_device *core,

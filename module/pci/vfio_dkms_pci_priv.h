@@ -52,7 +52,7 @@
  * @mem_enabled: memory decode is on (command register MEMORY bit)
  * @irqs: interrupt state (vfio_dkms_pci_intrs.c)
  * @inode: gives the device fds their own address space (BAR mmap revocation,
- *	vfio_dkms_pci_reset.c)
+ *	vfio_dkms_pci_mmap.c)
  */
 struct vfio_dkms_pci_device {
 	struct vfio_dkms_device vdev;
