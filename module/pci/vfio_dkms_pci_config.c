@@ -46,6 +46,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "vfio_dkms_pci_config.h"
 #include "vfio_dkms_pci_mmap.h"
 #include "vfio_dkms_pci_priv.h"
 

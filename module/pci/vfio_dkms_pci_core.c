@@ -22,8 +22,10 @@
 #include <linux/vfio_dkms.h>
 
 #include "../compat.h"
+#include "vfio_dkms_pci_config.h"
 #include "vfio_dkms_pci_mmap.h"
 #include "vfio_dkms_pci_priv.h"
+#include "vfio_dkms_pci_rdwr.h"
 
 #define DRIVER_NAME	VFIO_DKMS_PCI_DRIVER_NAME
 #define DRIVER_DESC	"vfio-dkms PCI bus driver"

@@ -13,6 +13,7 @@
 #include <linux/uaccess.h>
 
 #include "vfio_dkms_pci_priv.h"
+#include "vfio_dkms_pci_rdwr.h"
 
 /**
  * vfio_dkms_pci_setup_barmap() - request and iomap a BAR on first use
