@@ -28,12 +28,20 @@ struct vfio_dkms_group;
  * @name: driver name, for messages
  * @open_device: first device fd opened; enable the device
  * @close_device: last device fd closed; quiesce and disable the device
- * @read: read(2)/pread(2) on the device fd
- * @write: write(2)/pwrite(2) on the device fd
+ * @read: read(2)/pread(2) on the device fd, into a kernel buffer of at
+ *	most 64 KiB (larger requests come in pieces): the core copies to
+ *	the user outside the file operations' SRCU read section, so that a
+ *	user page that never arrives cannot hold up a revocation
+ * @write: write(2)/pwrite(2) on the device fd, from a kernel buffer (as
+ *	@read)
  * @ioctl: every ioctl on the device fd
  * @mmap: mmap(2) on the device fd
  * @request: the device is being removed while device fds are open; ask the
  *	user to close them (called again every 10 s, @count counting up)
+ * @revoke: the device is being taken from the user (removal past the
+ *	release_timeout): make every mmap of it fault (SIGBUS) and refuse new
+ *	faults, before @close_device runs (called with the open lock held).
+ *	Without it, the core zaps @mapping itself.
  * @release: free the bus driver's state of a device; called once, after
  *	vfio_dkms_unregister_device(), when the last device fd is gone.  A
  *	driver with @release gets a bounded removal: fds the user does not
@@ -45,14 +53,15 @@ struct vfio_dkms_device_ops {
 	const char *name;
 	int (*open_device)(struct vfio_dkms_device *device);
 	void (*close_device)(struct vfio_dkms_device *device);
-	ssize_t (*read)(struct vfio_dkms_device *device, char __user *buf,
+	ssize_t (*read)(struct vfio_dkms_device *device, char *buf,
 			size_t count, loff_t *ppos);
-	ssize_t (*write)(struct vfio_dkms_device *device, const char __user *buf,
+	ssize_t (*write)(struct vfio_dkms_device *device, const char *buf,
 			 size_t count, loff_t *ppos);
 	long (*ioctl)(struct vfio_dkms_device *device, unsigned int cmd,
 		      unsigned long arg);
 	int (*mmap)(struct vfio_dkms_device *device, struct vm_area_struct *vma);
 	void (*request)(struct vfio_dkms_device *device, unsigned int count);
+	void (*revoke)(struct vfio_dkms_device *device);
 	void (*release)(struct vfio_dkms_device *device);
 };
 

@@ -14,6 +14,7 @@
 #include <linux/iommu.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/srcu.h>
 
@@ -33,7 +34,9 @@ MODULE_PARM_DESC(release_timeout,
  * a lock they would have to take: a read copying into a BAR mmap of the same
  * device faults under mmap_lock, which an rwsem here would invert against
  * mmap(2) (mmap_lock, then this).  One SRCU for all devices: readers are
- * short and revocations rare.
+ * short and revocations rare.  Reads and writes copy from and to the user
+ * outside the section (vfio_dkms_device_rw()), so that no reader waits on
+ * a user page there.
  */
 DEFINE_STATIC_SRCU(vfio_dkms_fops_srcu);
 
@@ -228,13 +231,19 @@ static void vfio_dkms_device_revoke(struct vfio_dkms_device *device)
 
 	mutex_lock(&device->open_lock);
 	open_count = device->open_count;
+	/*
+	 * The mmaps go first: close_device() disables and resets the device,
+	 * which a user still reading or writing it through a mapping would
+	 * see (or, with memory decode off, turn into Unsupported Requests).
+	 */
+	if (device->ops->revoke)
+		device->ops->revoke(device);
+	else if (device->mapping)
+		unmap_mapping_range(device->mapping, 0, 0, true);
 	if (open_count && device->ops->close_device)
 		device->ops->close_device(device);
 	device->force_closed = true;
 	mutex_unlock(&device->open_lock);
-
-	if (device->mapping)
-		unmap_mapping_range(device->mapping, 0, 0, true);
 
 	dev_warn(device->dev,
 		 "device fds not closed within %u s: %u revoked, they now fail with ENODEV\n",
@@ -259,7 +268,7 @@ void vfio_dkms_unregister_device(struct vfio_dkms_device *device)
 	unsigned long deadline = jiffies + timeout;
 	bool bounded = timeout && device->ops->release;
 	bool noiommu = device->group->noiommu;
-	bool warned = false, orphaned = false;
+	bool warned = false, revoked = false, orphaned;
 	unsigned int i = 0;
 
 	vfio_dkms_device_put(device);
@@ -280,18 +289,33 @@ void vfio_dkms_unregister_device(struct vfio_dkms_device *device)
 		}
 		if (bounded && time_after_eq(jiffies, deadline)) {
 			vfio_dkms_device_revoke(device);
-			spin_lock(&device->put_lock);
-			orphaned = refcount_read(&device->refcount) != 0;
-			device->orphaned = orphaned;
-			spin_unlock(&device->put_lock);
+			revoked = true;
 			break;
 		}
 	}
 
+	/*
+	 * Leave the group while the device cannot be freed under us: until
+	 * @orphaned is set below, a last put only completes @comp.  Once out
+	 * of the group, no VFIO_GROUP_GET_DEVICE_FD can take a new reference.
+	 */
 	vfio_dkms_group_remove_device(device);
 	/* The IOMMU group made for a no-IOMMU device goes with it. */
 	if (noiommu)
 		iommu_group_remove_device(device->dev);
+
+	/*
+	 * Revoked fds (or a failing GET_DEVICE_FD) may still hold references:
+	 * the last of them frees the device.  The device must not be touched
+	 * here after @put_lock is dropped.
+	 */
+	orphaned = false;
+	if (revoked) {
+		spin_lock(&device->put_lock);
+		orphaned = refcount_read(&device->refcount) != 0;
+		device->orphaned = orphaned;
+		spin_unlock(&device->put_lock);
+	}
 	if (!orphaned && device->ops->release)
 		device->ops->release(device);
 }
@@ -347,20 +371,77 @@ static int vfio_dkms_device_fops_release(struct inode *inode,
 	return 0;
 }
 
+/* Largest piece of a read(2)/write(2) handed to the bus driver at once. */
+#define VFIO_DKMS_RW_CHUNK	SZ_64K
+
+/*
+ * read(2)/write(2) go through a kernel bounce buffer, VFIO_DKMS_RW_CHUNK
+ * at a time: the bus driver runs inside the SRCU read section, the user
+ * copies run outside it.  A user buffer on a page that takes forever to arrive
+ * (userfaultfd, FUSE) then holds up only its own thread, never a
+ * revocation's synchronize_srcu().
+ */
+static ssize_t vfio_dkms_device_rw(struct vfio_dkms_device *device,
+				   char __user *ubuf, size_t count,
+				   loff_t *ppos, bool iswrite)
+{
+	size_t chunk = min_t(size_t, count, VFIO_DKMS_RW_CHUNK);
+	ssize_t done = 0, ret = 0;
+	u64 small;
+	char *kbuf;
+	int idx;
+
+	if (!count)
+		return 0;
+	/* Register-sized accesses, the common case, need no allocation. */
+	if (chunk <= sizeof(small)) {
+		kbuf = (char *)&small;
+	} else {
+		kbuf = kvmalloc(chunk, GFP_KERNEL);
+		if (!kbuf)
+			return -ENOMEM;
+	}
+
+	while (count) {
+		size_t n = min(count, chunk);
+
+		if (iswrite && copy_from_user(kbuf, ubuf + done, n)) {
+			ret = -EFAULT;
+			break;
+		}
+		idx = srcu_read_lock(&vfio_dkms_fops_srcu);
+		if (READ_ONCE(device->gone))
+			ret = -ENODEV;
+		else if (iswrite)
+			ret = device->ops->write(device, kbuf, n, ppos);
+		else
+			ret = device->ops->read(device, kbuf, n, ppos);
+		srcu_read_unlock(&vfio_dkms_fops_srcu, idx);
+		if (ret <= 0)
+			break;
+		if (!iswrite && copy_to_user(ubuf + done, kbuf, ret)) {
+			ret = -EFAULT;
+			break;
+		}
+		done += ret;
+		count -= ret;
+		if (ret < n)
+			break;
+	}
+
+	if (kbuf != (char *)&small)
+		kvfree(kbuf);
+	return done ? done : ret;
+}
+
 static ssize_t vfio_dkms_device_fops_read(struct file *filep, char __user *buf,
 					  size_t count, loff_t *ppos)
 {
 	struct vfio_dkms_device *device = vfio_dkms_device_of(filep);
-	ssize_t ret;
-	int idx;
 
 	if (unlikely(!device->ops->read))
 		return -EINVAL;
-	idx = srcu_read_lock(&vfio_dkms_fops_srcu);
-	ret = READ_ONCE(device->gone) ? -ENODEV :
-	      device->ops->read(device, buf, count, ppos);
-	srcu_read_unlock(&vfio_dkms_fops_srcu, idx);
-	return ret;
+	return vfio_dkms_device_rw(device, buf, count, ppos, false);
 }
 
 static ssize_t vfio_dkms_device_fops_write(struct file *filep,
@@ -368,16 +449,11 @@ static ssize_t vfio_dkms_device_fops_write(struct file *filep,
 					   size_t count, loff_t *ppos)
 {
 	struct vfio_dkms_device *device = vfio_dkms_device_of(filep);
-	ssize_t ret;
-	int idx;
 
 	if (unlikely(!device->ops->write))
 		return -EINVAL;
-	idx = srcu_read_lock(&vfio_dkms_fops_srcu);
-	ret = READ_ONCE(device->gone) ? -ENODEV :
-	      device->ops->write(device, buf, count, ppos);
-	srcu_read_unlock(&vfio_dkms_fops_srcu, idx);
-	return ret;
+	return vfio_dkms_device_rw(device, (char __user *)buf, count, ppos,
+				   true);
 }
 
 static long vfio_dkms_device_fops_unl_ioctl(struct file *filep,

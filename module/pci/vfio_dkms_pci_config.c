@@ -46,6 +46,8 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "vfio_dkms_pci_config.h"
+#include "vfio_dkms_pci_mmap.h"
 #include "vfio_dkms_pci_priv.h"
 
 /* @cfg_map value of a byte outside the header and every capability. */
@@ -61,6 +63,16 @@ static void cfg_perm(struct vfio_dkms_pci_device *vdev, int pos, int size,
 		vdev->cfg_vmask[pos + i] = virt >> (8 * i);
 		vdev->cfg_wmask[pos + i] = write >> (8 * i);
 	}
+}
+
+/*
+ * Memory decode as the command register @cmd sets it.  An SR-IOV VF has no
+ * memory enable bit (it reads as 0; the PF's VF MSE enables the VFs'
+ * memory), so its BARs are always decoded, as in-tree assumes.
+ */
+static bool cfg_decodes_memory(struct pci_dev *pdev, u16 cmd)
+{
+	return pdev->is_virtfn || (cmd & PCI_COMMAND_MEMORY);
 }
 
 static u32 cfg_get(const u8 *p, int size)
@@ -239,23 +251,43 @@ static void cfg_init_header(struct vfio_dkms_pci_device *vdev)
 
 /* --- standard capabilities ----------------------------------------------- */
 
-static void cfg_perm_msi(struct vfio_dkms_pci_device *vdev, int pos, u16 flags)
+/*
+ * The capability at @pos has @len bytes inside standard config space (its
+ * length clamped there): does its field at @off of @size bytes fit?  A
+ * device may place a capability so close to the end that some fields do
+ * not: those are never touched, in @vconfig or its masks.
+ */
+static bool cfg_cap_has(int len, int off, int size)
+{
+	return off + size <= len;
+}
+
+/* cfg_perm() of a capability field, cut at the end of the capability. */
+static void cfg_cap_perm(struct vfio_dkms_pci_device *vdev, int pos, int len,
+			 int off, int size, u32 virt, u32 write)
+{
+	if (off < len)
+		cfg_perm(vdev, pos + off, min(size, len - off), virt, write);
+}
+
+static void cfg_perm_msi(struct vfio_dkms_pci_device *vdev, int pos, int len,
+			 u16 flags)
 {
 	/* The upper byte of message control is reserved: read-only. */
-	cfg_perm(vdev, pos + PCI_MSI_FLAGS, 1, 0xff, 0xff);
-	cfg_perm(vdev, pos + PCI_MSI_ADDRESS_LO, 4, ~0u, ~0u);
+	cfg_cap_perm(vdev, pos, len, PCI_MSI_FLAGS, 1, 0xff, 0xff);
+	cfg_cap_perm(vdev, pos, len, PCI_MSI_ADDRESS_LO, 4, ~0u, ~0u);
 	if (flags & PCI_MSI_FLAGS_64BIT) {
-		cfg_perm(vdev, pos + PCI_MSI_ADDRESS_HI, 4, ~0u, ~0u);
-		cfg_perm(vdev, pos + PCI_MSI_DATA_64, 2, 0xffff, 0xffff);
+		cfg_cap_perm(vdev, pos, len, PCI_MSI_ADDRESS_HI, 4, ~0u, ~0u);
+		cfg_cap_perm(vdev, pos, len, PCI_MSI_DATA_64, 2, 0xffff, 0xffff);
 		if (flags & PCI_MSI_FLAGS_MASKBIT) {
-			cfg_perm(vdev, pos + PCI_MSI_MASK_64, 4, 0, ~0u);
-			cfg_perm(vdev, pos + PCI_MSI_PENDING_64, 4, 0, ~0u);
+			cfg_cap_perm(vdev, pos, len, PCI_MSI_MASK_64, 4, 0, ~0u);
+			cfg_cap_perm(vdev, pos, len, PCI_MSI_PENDING_64, 4, 0, ~0u);
 		}
 	} else {
-		cfg_perm(vdev, pos + PCI_MSI_DATA_32, 2, 0xffff, 0xffff);
+		cfg_cap_perm(vdev, pos, len, PCI_MSI_DATA_32, 2, 0xffff, 0xffff);
 		if (flags & PCI_MSI_FLAGS_MASKBIT) {
-			cfg_perm(vdev, pos + PCI_MSI_MASK_32, 4, 0, ~0u);
-			cfg_perm(vdev, pos + PCI_MSI_PENDING_32, 4, 0, ~0u);
+			cfg_cap_perm(vdev, pos, len, PCI_MSI_MASK_32, 4, 0, ~0u);
+			cfg_cap_perm(vdev, pos, len, PCI_MSI_PENDING_32, 4, 0, ~0u);
 		}
 	}
 	vdev->msi_cap = pos;
@@ -328,6 +360,7 @@ static int cfg_cap_len(struct vfio_dkms_pci_device *vdev, u8 id, int pos)
 static void cfg_cap_perms(struct vfio_dkms_pci_device *vdev, u8 id, int pos,
 			  int len)
 {
+	u8 *v = &vdev->vconfig[pos];
 	int i;
 
 	/* Next pointer virtual everywhere, so the chain can skip caps. */
@@ -336,26 +369,30 @@ static void cfg_cap_perms(struct vfio_dkms_pci_device *vdev, u8 id, int pos,
 	switch (id) {
 	case PCI_CAP_ID_PM:
 		/* PME cannot reach the user: PME support/enable/status virtual, 0. */
-		cfg_perm(vdev, pos + PCI_PM_PMC, 2, PCI_PM_CAP_PME_MASK, 0);
-		cfg_perm(vdev, pos + PCI_PM_CTRL, 4,
-			 PCI_PM_CTRL_PME_ENABLE | PCI_PM_CTRL_PME_STATUS,
-			 ~(PCI_PM_CTRL_PME_ENABLE | PCI_PM_CTRL_PME_STATUS |
-			   PCI_PM_CTRL_STATE_MASK));
-		cfg_put(&vdev->vconfig[pos + PCI_PM_PMC], 2,
-			cfg_get(&vdev->vconfig[pos + PCI_PM_PMC], 2) &
-			~PCI_PM_CAP_PME_MASK);
-		cfg_put(&vdev->vconfig[pos + PCI_PM_CTRL], 2,
-			cfg_get(&vdev->vconfig[pos + PCI_PM_CTRL], 2) &
-			~(PCI_PM_CTRL_PME_ENABLE | PCI_PM_CTRL_PME_STATUS));
+		cfg_cap_perm(vdev, pos, len, PCI_PM_PMC, 2, PCI_PM_CAP_PME_MASK,
+			     0);
+		cfg_cap_perm(vdev, pos, len, PCI_PM_CTRL, 4,
+			     PCI_PM_CTRL_PME_ENABLE | PCI_PM_CTRL_PME_STATUS,
+			     ~(PCI_PM_CTRL_PME_ENABLE | PCI_PM_CTRL_PME_STATUS |
+			       PCI_PM_CTRL_STATE_MASK));
+		if (cfg_cap_has(len, PCI_PM_PMC, 2))
+			cfg_put(v + PCI_PM_PMC, 2, cfg_get(v + PCI_PM_PMC, 2) &
+				~PCI_PM_CAP_PME_MASK);
+		if (cfg_cap_has(len, PCI_PM_CTRL, 2))
+			cfg_put(v + PCI_PM_CTRL, 2, cfg_get(v + PCI_PM_CTRL, 2) &
+				~(PCI_PM_CTRL_PME_ENABLE |
+				  PCI_PM_CTRL_PME_STATUS));
 		break;
 	case PCI_CAP_ID_MSI:
-		cfg_perm_msi(vdev, pos,
-			     cfg_get(&vdev->vconfig[pos + PCI_MSI_FLAGS], 2));
+		/* Without its whole control word it stays read-only. */
+		if (cfg_cap_has(len, PCI_MSI_FLAGS, 2))
+			cfg_perm_msi(vdev, pos, len,
+				     cfg_get(v + PCI_MSI_FLAGS, 2));
 		break;
 	case PCI_CAP_ID_PCIX:
-		cfg_perm(vdev, pos + PCI_X_CMD, 2, 0, 0xffff);
+		cfg_cap_perm(vdev, pos, len, PCI_X_CMD, 2, 0, 0xffff);
 		if (len >= PCI_CAP_PCIX_SIZEOF_V2)
-			cfg_perm(vdev, pos + PCI_X_ECC_CSR, 4, 0, ~0u);
+			cfg_cap_perm(vdev, pos, len, PCI_X_ECC_CSR, 4, 0, ~0u);
 		break;
 	case PCI_CAP_ID_VNDR:
 		/* Raw: everything after the header goes to the device. */
@@ -363,6 +400,9 @@ static void cfg_cap_perms(struct vfio_dkms_pci_device *vdev, u8 id, int pos,
 			cfg_perm(vdev, pos + i, 1, 0, 0xff);
 		break;
 	case PCI_CAP_ID_EXP:
+		/* Device control is virtualised: it must be there whole. */
+		if (!cfg_cap_has(len, PCI_EXP_DEVCTL, 2))
+			break;
 		cfg_perm(vdev, pos + PCI_EXP_DEVCTL, 2,
 			 PCI_EXP_DEVCTL_BCR_FLR | PCI_EXP_DEVCTL_PAYLOAD |
 			 PCI_EXP_DEVCTL_READRQ,
@@ -373,6 +413,8 @@ static void cfg_cap_perms(struct vfio_dkms_pci_device *vdev, u8 id, int pos,
 		vdev->exp_cap = pos;
 		break;
 	case PCI_CAP_ID_AF:
+		if (!cfg_cap_has(len, PCI_AF_CTRL, 1))
+			break;
 		cfg_perm(vdev, pos + PCI_AF_CTRL, 1, PCI_AF_CTRL_FLR,
 			 PCI_AF_CTRL_FLR);
 		vdev->af_cap = pos;
@@ -401,6 +443,11 @@ static void cfg_init_caps(struct vfio_dkms_pci_device *vdev)
 		u8 id, next;
 		int len;
 
+		/* A header cut by the end of config space ends the chain. */
+		if (pos + PCI_CAP_LIST_NEXT >= PCI_CFG_SPACE_SIZE) {
+			*prev = 0;
+			break;
+		}
 		pci_read_config_byte(pdev, pos + PCI_CAP_LIST_ID, &id);
 		pci_read_config_byte(pdev, pos + PCI_CAP_LIST_NEXT, &next);
 		len = min(cfg_cap_len(vdev, id, pos), PCI_CFG_SPACE_SIZE - pos);
@@ -670,7 +717,7 @@ int vfio_dkms_pci_config_init(struct vfio_dkms_pci_device *vdev)
 
 	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
 	down_write(&vdev->memory_lock);
-	vdev->mem_enabled = cmd & PCI_COMMAND_MEMORY;
+	vdev->mem_enabled = cfg_decodes_memory(pdev, cmd);
 	up_write(&vdev->memory_lock);
 	return 0;
 }
@@ -792,7 +839,7 @@ static int cfg_write_cmd(struct vfio_dkms_pci_device *vdev, int pos, int size,
 	}
 	spin_unlock_irqrestore(&vdev->irqs.irqlock, flags);
 	if (!ret)
-		vdev->mem_enabled = cmd & PCI_COMMAND_MEMORY;
+		vdev->mem_enabled = cfg_decodes_memory(pdev, cmd);
 	/* BAR mmaps fault back in when memory decode is on again. */
 	if (!vdev->mem_enabled)
 		vfio_dkms_pci_zap_bars(vdev);
@@ -939,7 +986,7 @@ static int cfg_piece(struct vfio_dkms_pci_device *vdev, int pos, size_t count)
 /**
  * vfio_dkms_pci_config_rw() - read or write the config region
  * @vdev: the device
- * @buf: user buffer
+ * @buf: kernel buffer
  * @count: bytes
  * @ppos: file offset; advanced on success
  * @iswrite: direction
@@ -948,7 +995,7 @@ static int cfg_piece(struct vfio_dkms_pci_device *vdev, int pos, size_t count)
  * negative errno.
  */
 ssize_t vfio_dkms_pci_config_rw(struct vfio_dkms_pci_device *vdev,
-				char __user *buf, size_t count, loff_t *ppos,
+				char *buf, size_t count, loff_t *ppos,
 				bool iswrite)
 {
 	loff_t pos = *ppos & VFIO_DKMS_PCI_OFFSET_MASK;
@@ -963,9 +1010,8 @@ ssize_t vfio_dkms_pci_config_rw(struct vfio_dkms_pci_device *vdev,
 		u32 val = 0;
 		int size;
 
-		if (iswrite && copy_from_user(&val, buf,
-					      min_t(size_t, count, 4)))
-			return -EFAULT;
+		if (iswrite)
+			memcpy(&val, buf, min_t(size_t, count, 4));
 
 		mutex_lock(&vdev->config_lock);
 		if (!vdev->vconfig) {
@@ -987,8 +1033,7 @@ ssize_t vfio_dkms_pci_config_rw(struct vfio_dkms_pci_device *vdev,
 
 		if (!iswrite) {
 			val = (__force u32)cpu_to_le32(val);
-			if (copy_to_user(buf, &val, size))
-				return -EFAULT;
+			memcpy(buf, &val, size);
 		}
 
 		count -= size;

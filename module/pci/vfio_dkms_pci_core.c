@@ -8,8 +8,7 @@
  * mastering off when the last one closes.
  *
  * Interrupts (VFIO_DEVICE_SET_IRQS, the REQ relay on removal) are in
- * vfio_dkms_pci_intrs.c, VFIO_DEVICE_RESET and BAR mmap revocation in
- * vfio_dkms_pci_reset.c.
+ * vfio_dkms_pci_intrs.c, revocable BAR mmaps in vfio_dkms_pci_mmap.c.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -23,7 +22,10 @@
 #include <linux/vfio_dkms.h>
 
 #include "../compat.h"
+#include "vfio_dkms_pci_config.h"
+#include "vfio_dkms_pci_mmap.h"
 #include "vfio_dkms_pci_priv.h"
+#include "vfio_dkms_pci_rdwr.h"
 
 #define DRIVER_NAME	VFIO_DKMS_PCI_DRIVER_NAME
 #define DRIVER_DESC	"vfio-dkms PCI bus driver"
@@ -367,6 +369,29 @@ static int vfio_dkms_pci_ioctl_get_irq_info(struct vfio_dkms_pci_device *vdev,
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
 }
 
+/**
+ * vfio_dkms_pci_ioctl_reset() - VFIO_DEVICE_RESET
+ * @vdev: the device (open)
+ *
+ * BAR mmaps are revoked before the reset and fault back in after it.
+ *
+ * Return: 0, -EINVAL without a usable reset method, -EAGAIN when the PCI
+ * device lock is taken (e.g. by a concurrent unbind), or another errno.
+ */
+static int vfio_dkms_pci_ioctl_reset(struct vfio_dkms_pci_device *vdev)
+{
+	int ret;
+
+	if (!vdev->reset_works)
+		return -EINVAL;
+
+	down_write(&vdev->memory_lock);
+	vfio_dkms_pci_zap_bars(vdev);
+	ret = pci_try_reset_function(vdev->pdev);
+	up_write(&vdev->memory_lock);
+	return ret;
+}
+
 static long vfio_dkms_pci_ioctl(struct vfio_dkms_device *core,
 				unsigned int cmd, unsigned long arg)
 {
@@ -392,7 +417,7 @@ static long vfio_dkms_pci_ioctl(struct vfio_dkms_device *core,
 /* --- read / write / mmap ----------------------------------------------- */
 
 static ssize_t vfio_dkms_pci_rw(struct vfio_dkms_pci_device *vdev,
-				char __user *buf, size_t count, loff_t *ppos,
+				char *buf, size_t count, loff_t *ppos,
 				bool iswrite)
 {
 	unsigned int index = VFIO_DKMS_PCI_OFFSET_TO_INDEX(*ppos);
@@ -415,16 +440,16 @@ static ssize_t vfio_dkms_pci_rw(struct vfio_dkms_pci_device *vdev,
 }
 
 static ssize_t vfio_dkms_pci_read(struct vfio_dkms_device *core,
-				  char __user *buf, size_t count, loff_t *ppos)
+				  char *buf, size_t count, loff_t *ppos)
 {
 	return vfio_dkms_pci_rw(to_pci_vdev(core), buf, count, ppos, false);
 }
 
 static ssize_t vfio_dkms_pci_write(struct vfio_dkms_device *core,
-				   const char __user *buf, size_t count,
+				   const char *buf, size_t count,
 				   loff_t *ppos)
 {
-	return vfio_dkms_pci_rw(to_pci_vdev(core), (char __user *)buf, count,
+	return vfio_dkms_pci_rw(to_pci_vdev(core), (char *)buf, count,
 				ppos, true);
 }
 
@@ -501,6 +526,7 @@ static const struct vfio_dkms_device_ops vfio_dkms_pci_ops = {
 	.ioctl		= vfio_dkms_pci_ioctl,
 	.mmap		= vfio_dkms_pci_mmap,
 	.request	= vfio_dkms_pci_request,
+	.revoke		= vfio_dkms_pci_revoke,
 	.release	= vfio_dkms_pci_release,
 };
 

@@ -25,35 +25,16 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/file.h>
 #include <linux/interrupt.h>
 #include <linux/irq.h>
 #include <linux/msi.h>
 #include <linux/pci.h>
-#include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/workqueue.h>
 
 #include "../compat.h"
 #include "vfio_dkms_pci_priv.h"
-
-/**
- * struct vfio_dkms_virqfd - an eventfd the kernel watches (INTx unmask)
- * @vdev: the device
- * @eventfd: the watched eventfd; a reference is held
- * @wait: entry on the eventfd's wait queue
- * @pt: poll table used to add @wait
- * @inject: signals the INTx trigger when the unmask found the line asserted
- *	(cannot be done from the wake-up callback, see the header)
- */
-struct vfio_dkms_virqfd {
-	struct vfio_dkms_pci_device *vdev;
-	struct eventfd_ctx *eventfd;
-	wait_queue_entry_t wait;
-	poll_table pt;
-	struct work_struct inject;
-};
+#include "vfio_dkms_pci_virqfd.h"
 
 /**
  * struct vfio_dkms_pci_irq_ctx - one interrupt vector
@@ -198,108 +179,18 @@ static irqreturn_t vfio_dkms_intx_handler(int irq, void *dev_id)
 
 /* --- unmask eventfd ------------------------------------------------------ */
 
-static void vfio_dkms_virqfd_inject(struct work_struct *work)
+/* The unmask eventfd was signalled: vfio_dkms_virqfd's handler. */
+static bool vfio_dkms_intx_virqfd_unmask(void *opaque)
 {
-	struct vfio_dkms_virqfd *virqfd =
-		container_of(work, struct vfio_dkms_virqfd, inject);
-
-	vfio_dkms_intx_signal(virqfd->vdev->irqs.ctx);
+	return vfio_dkms_intx_unmask_handler(opaque);
 }
 
-/* Runs under the eventfd's wait-queue lock, interrupts off. */
-static int vfio_dkms_virqfd_wakeup(wait_queue_entry_t *wait, unsigned int mode,
-				   int sync, void *key)
+/* The line was still asserted at the unmask: vfio_dkms_virqfd's thread. */
+static void vfio_dkms_intx_virqfd_inject(void *opaque)
 {
-	struct vfio_dkms_virqfd *virqfd =
-		container_of(wait, struct vfio_dkms_virqfd, wait);
-	__poll_t flags = key_to_poll(key);
+	struct vfio_dkms_pci_device *vdev = opaque;
 
-	if (flags & EPOLLIN) {
-		u64 cnt;
-
-		eventfd_ctx_do_read(virqfd->eventfd, &cnt);
-		if (vfio_dkms_intx_unmask_handler(virqfd->vdev))
-			schedule_work(&virqfd->inject);
-	}
-	/*
-	 * EPOLLHUP (the eventfd file was closed) needs nothing: the reference
-	 * held keeps the wait queue alive until the unmask eventfd is removed.
-	 */
-	return 0;
-}
-
-static void vfio_dkms_virqfd_queue_proc(struct file *file,
-					wait_queue_head_t *wqh, poll_table *pt)
-{
-	struct vfio_dkms_virqfd *virqfd =
-		container_of(pt, struct vfio_dkms_virqfd, pt);
-
-	add_wait_queue(wqh, &virqfd->wait);
-}
-
-/* Stop watching and free the INTx unmask eventfd; igate held. */
-static void vfio_dkms_virqfd_disable(struct vfio_dkms_pci_device *vdev)
-{
-	struct vfio_dkms_pci_irq_ctx *ctx = vdev->irqs.ctx;
-	struct vfio_dkms_virqfd *virqfd = ctx->unmask;
-	u64 cnt;
-
-	if (!virqfd)
-		return;
-	/* No wake-up runs once this returns... */
-	eventfd_ctx_remove_wait_queue(virqfd->eventfd, &virqfd->wait, &cnt);
-	/* ...so nothing can queue the work again. */
-	flush_work(&virqfd->inject);
-	eventfd_ctx_put(virqfd->eventfd);
-	kfree(virqfd);
-	ctx->unmask = NULL;
-}
-
-static int vfio_dkms_virqfd_enable(struct vfio_dkms_pci_device *vdev, int fd)
-{
-	struct vfio_dkms_pci_irq_ctx *ctx = vdev->irqs.ctx;
-	struct vfio_dkms_virqfd *virqfd;
-	struct file *file;
-	__poll_t events;
-	int ret;
-
-	virqfd = kzalloc(sizeof(*virqfd), GFP_KERNEL_ACCOUNT);
-	if (!virqfd)
-		return -ENOMEM;
-	virqfd->vdev = vdev;
-	INIT_WORK(&virqfd->inject, vfio_dkms_virqfd_inject);
-
-	file = fget(fd);
-	if (!file) {
-		ret = -EBADF;
-		goto err_free;
-	}
-	virqfd->eventfd = eventfd_ctx_fileget(file);
-	if (IS_ERR(virqfd->eventfd)) {
-		ret = PTR_ERR(virqfd->eventfd);
-		goto err_fput;
-	}
-
-	/* In-tree replaces an existing unmask eventfd. */
-	vfio_dkms_virqfd_disable(vdev);
-	ctx->unmask = virqfd;
-
-	init_waitqueue_func_entry(&virqfd->wait, vfio_dkms_virqfd_wakeup);
-	init_poll_funcptr(&virqfd->pt, vfio_dkms_virqfd_queue_proc);
-	events = vfs_poll(file, &virqfd->pt);
-	/* An unmask written before we watched it still counts. */
-	if (events & EPOLLIN) {
-		if (vfio_dkms_intx_unmask_handler(vdev))
-			schedule_work(&virqfd->inject);
-	}
-	fput(file);
-	return 0;
-
-err_fput:
-	fput(file);
-err_free:
-	kfree(virqfd);
-	return ret;
+	vfio_dkms_intx_signal(vdev->irqs.ctx);
 }
 
 /* --- INTx enable / disable ---------------------------------------------- */
@@ -373,8 +264,7 @@ static void vfio_dkms_intx_set_signal(struct vfio_dkms_pci_device *vdev,
 	if (old) {
 		/* Wait for users of the old trigger: the handler, the work. */
 		synchronize_irq(vdev->pdev->irq);
-		if (ctx->unmask)
-			flush_work(&ctx->unmask->inject);
+		vfio_dkms_virqfd_flush(ctx->unmask);
 		eventfd_ctx_put(old);
 	}
 }
@@ -384,7 +274,7 @@ static void vfio_dkms_intx_disable(struct vfio_dkms_pci_device *vdev)
 	struct vfio_dkms_pci_irq_ctx *ctx = vdev->irqs.ctx;
 	struct pci_dev *pdev = vdev->pdev;
 
-	vfio_dkms_virqfd_disable(vdev);
+	vfio_dkms_virqfd_disable(&vdev->irqs.ctx->unmask);
 	free_irq(pdev->irq, ctx);
 	/*
 	 * A masked line stays masked at the device (as in-tree): unmasking
@@ -545,6 +435,19 @@ err_free_name:
 	return ret;
 }
 
+/*
+ * @start..@start+@count lies in @ctx.  SET_IRQS validates against the
+ * vector count the device reports now, which a device may change after
+ * MSI/MSI-X was enabled: @ctx has the entries allocated then.
+ */
+static bool vfio_dkms_msi_block_allocated(struct vfio_dkms_pci_device *vdev,
+					  unsigned int start,
+					  unsigned int count)
+{
+	return start < vdev->irqs.num_ctx &&
+	       count <= vdev->irqs.num_ctx - start;
+}
+
 static int vfio_dkms_msi_set_block(struct vfio_dkms_pci_device *vdev,
 				   unsigned int start, unsigned int count,
 				   s32 *fds, bool msix)
@@ -552,6 +455,8 @@ static int vfio_dkms_msi_set_block(struct vfio_dkms_pci_device *vdev,
 	unsigned int i, j;
 	int ret = 0;
 
+	if (!vfio_dkms_msi_block_allocated(vdev, start, count))
+		return -EINVAL;
 #ifndef VFIO_DKMS_HAVE_DYN_MSIX
 	/* Before dynamic MSI-X, in-tree checks against the vectors enabled. */
 	if (start >= vdev->irqs.nvec || start + count > vdev->irqs.nvec)
@@ -606,8 +511,12 @@ static int vfio_dkms_set_intx_unmask(struct vfio_dkms_pci_device *vdev,
 		s32 fd = *(s32 *)data;
 
 		if (fd >= 0)
-			return vfio_dkms_virqfd_enable(vdev, fd);
-		vfio_dkms_virqfd_disable(vdev);
+			return vfio_dkms_virqfd_enable(vdev,
+						       vfio_dkms_intx_virqfd_unmask,
+						       vfio_dkms_intx_virqfd_inject,
+						       &vdev->irqs.ctx->unmask,
+						       fd);
+		vfio_dkms_virqfd_disable(&vdev->irqs.ctx->unmask);
 	}
 	return 0;
 }
@@ -705,6 +614,8 @@ static int vfio_dkms_set_msi_trigger(struct vfio_dkms_pci_device *vdev,
 	}
 
 	if (!irq_is(vdev, index))
+		return -EINVAL;
+	if (!vfio_dkms_msi_block_allocated(vdev, start, count))
 		return -EINVAL;
 #ifndef VFIO_DKMS_HAVE_DYN_MSIX
 	if (start + count > vdev->irqs.nvec)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vfio-dkms-pci: interrupt, reset and removal-request state of a device
- * (vfio_dkms_pci_intrs.c, vfio_dkms_pci_reset.c).
+ * vfio-dkms-pci: interrupt and removal-request state of a device
+ * (vfio_dkms_pci_intrs.c).
  *
  * Lock order (outer to inner), together with the core's:
  *   device->open_lock (core) or the driver core's device lock (remove)
@@ -24,11 +24,9 @@
 #include <linux/spinlock.h>
 #include <linux/vfio.h>
 
-struct inode;
 struct vfio_dkms_device;
 struct vfio_dkms_pci_device;
 struct vfio_dkms_pci_irq_ctx;
-struct vm_area_struct;
 
 /**
  * struct vfio_dkms_pci_irqs - interrupt state of one device
@@ -79,13 +77,5 @@ void vfio_dkms_pci_request(struct vfio_dkms_device *core, unsigned int count);
 void vfio_dkms_pci_intx_virt_disable(struct vfio_dkms_pci_device *vdev,
 				     bool disable);
 bool vfio_dkms_pci_msi_state(struct vfio_dkms_pci_device *vdev, u8 *qmax);
-
-/* vfio_dkms_pci_reset.c */
-int vfio_dkms_pci_inode_init(struct vfio_dkms_pci_device *vdev);
-void vfio_dkms_pci_inode_release(struct vfio_dkms_pci_device *vdev);
-void vfio_dkms_pci_zap_bars(struct vfio_dkms_pci_device *vdev);
-void vfio_dkms_pci_mmap_setup(struct vfio_dkms_pci_device *vdev,
-			      struct vm_area_struct *vma);
-int vfio_dkms_pci_ioctl_reset(struct vfio_dkms_pci_device *vdev);
 
 #endif /* VFIO_DKMS_PCI_INTRS_H */

@@ -52,7 +52,7 @@
  * @mem_enabled: memory decode is on (command register MEMORY bit)
  * @irqs: interrupt state (vfio_dkms_pci_intrs.c)
  * @inode: gives the device fds their own address space (BAR mmap revocation,
- *	vfio_dkms_pci_reset.c)
+ *	vfio_dkms_pci_mmap.c)
  */
 struct vfio_dkms_pci_device {
 	struct vfio_dkms_device vdev;
@@ -85,20 +85,7 @@ struct vfio_dkms_pci_device {
 	struct inode *inode;
 };
 
-/* vfio_dkms_pci_core.c */
+/* vfio_dkms_pci_core.c: vectors of an interrupt index, as GET_IRQ_INFO. */
 int vfio_dkms_pci_irq_count(struct vfio_dkms_pci_device *vdev, int index);
-
-/* vfio_dkms_pci_rdwr.c */
-int vfio_dkms_pci_setup_barmap(struct vfio_dkms_pci_device *vdev, int bar);
-ssize_t vfio_dkms_pci_bar_rw(struct vfio_dkms_pci_device *vdev,
-			     char __user *buf, size_t count, loff_t *ppos,
-			     bool iswrite);
-
-/* vfio_dkms_pci_config.c */
-int vfio_dkms_pci_config_init(struct vfio_dkms_pci_device *vdev);
-void vfio_dkms_pci_config_free(struct vfio_dkms_pci_device *vdev);
-ssize_t vfio_dkms_pci_config_rw(struct vfio_dkms_pci_device *vdev,
-				char __user *buf, size_t count, loff_t *ppos,
-				bool iswrite);
 
 #endif /* VFIO_DKMS_PCI_PRIV_H */

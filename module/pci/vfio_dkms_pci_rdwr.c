@@ -3,8 +3,9 @@
  * vfio-dkms-pci: read/write of the BAR and ROM regions.
  *
  * Accesses are split into naturally aligned 8/4/2/1-byte device accesses.
- * MMIO BARs are only touched while memory decode is enabled (-EIO
- * otherwise); the MSI-X table reads as 0xff and ignores writes.
+ * MMIO BARs and the ROM are only touched while memory decode is enabled
+ * (-EIO otherwise); the MSI-X table reads as 0xff and ignores writes.  The
+ * buffers are the core's kernel bounce buffers.
  */
 #include <linux/io.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
@@ -12,6 +13,7 @@
 #include <linux/uaccess.h>
 
 #include "vfio_dkms_pci_priv.h"
+#include "vfio_dkms_pci_rdwr.h"
 
 /**
  * vfio_dkms_pci_setup_barmap() - request and iomap a BAR on first use
@@ -44,20 +46,21 @@ int vfio_dkms_pci_setup_barmap(struct vfio_dkms_pci_device *vdev, int bar)
 }
 
 /*
- * One access of @size bytes at @io + @off.  MMIO needs memory decode: it is
- * done under memory_lock, but the user copies are not, because a BAR mmap
- * fault takes memory_lock under mmap_lock (vfio_dkms_pci_reset.c).
+ * One access of @size bytes at @io + @off, from or to the kernel buffer
+ * @buf.  With @test_mem the access needs memory decode and is done under
+ * memory_lock; without it the caller holds memory_lock (or the region is
+ * port I/O).
  */
 static int vfio_dkms_pci_io_one(struct vfio_dkms_pci_device *vdev,
-				void __iomem *io, bool is_mmio, char __user *buf,
+				void __iomem *io, bool test_mem, char *buf,
 				loff_t off, size_t size, bool iswrite)
 {
 	u64 val = 0;
 
-	if (iswrite && copy_from_user(&val, buf, size))
-		return -EFAULT;
+	if (iswrite)
+		memcpy(&val, buf, size);
 
-	if (is_mmio) {
+	if (test_mem) {
 		down_read(&vdev->memory_lock);
 		if (!vdev->mem_enabled) {
 			up_read(&vdev->memory_lock);
@@ -93,17 +96,18 @@ static int vfio_dkms_pci_io_one(struct vfio_dkms_pci_device *vdev,
 		break;
 	}
 
-	if (is_mmio)
+	if (test_mem)
 		up_read(&vdev->memory_lock);
 
-	if (!iswrite && copy_to_user(buf, &val, size))
-		return -EFAULT;
+	if (!iswrite)
+		memcpy(buf, &val, size);
 	return 0;
 }
 
 static ssize_t vfio_dkms_pci_do_io_rw(struct vfio_dkms_pci_device *vdev,
-				      bool is_mmio, void __iomem *io,
-				      char __user *buf, loff_t off,
+				      bool is_mmio, bool test_mem,
+				      void __iomem *io,
+				      char *buf, loff_t off,
 				      size_t count, size_t x_start,
 				      size_t x_end, bool iswrite)
 {
@@ -132,21 +136,15 @@ static ssize_t vfio_dkms_pci_do_io_rw(struct vfio_dkms_pci_device *vdev,
 			filled = 0;
 
 		if (filled) {
-			ret = vfio_dkms_pci_io_one(vdev, io, is_mmio, buf,
+			ret = vfio_dkms_pci_io_one(vdev, io, test_mem, buf,
 						   off, filled, iswrite);
 			if (ret)
 				return ret;
 		} else {
 			/* Excluded range: reads return 0xff, writes dropped. */
 			filled = min(count, (size_t)(x_end - off));
-			if (!iswrite) {
-				u8 val = 0xff;
-				size_t i;
-
-				for (i = 0; i < filled; i++)
-					if (copy_to_user(buf + i, &val, 1))
-						return -EFAULT;
-			}
+			if (!iswrite)
+				memset(buf, 0xff, filled);
 		}
 
 		count -= filled;
@@ -161,7 +159,7 @@ static ssize_t vfio_dkms_pci_do_io_rw(struct vfio_dkms_pci_device *vdev,
 /**
  * vfio_dkms_pci_bar_rw() - read or write a BAR or (read only) the ROM
  * @vdev: the device
- * @buf: user buffer
+ * @buf: kernel buffer
  * @count: bytes
  * @ppos: file offset (region index << 40 | offset); advanced on success
  * @iswrite: direction
@@ -170,7 +168,7 @@ static ssize_t vfio_dkms_pci_do_io_rw(struct vfio_dkms_pci_device *vdev,
  * memory decode disabled, another negative errno.
  */
 ssize_t vfio_dkms_pci_bar_rw(struct vfio_dkms_pci_device *vdev,
-			     char __user *buf, size_t count, loff_t *ppos,
+			     char *buf, size_t count, loff_t *ppos,
 			     bool iswrite)
 {
 	struct pci_dev *pdev = vdev->pdev;
@@ -196,15 +194,27 @@ ssize_t vfio_dkms_pci_bar_rw(struct vfio_dkms_pci_device *vdev,
 	count = min(count, (size_t)(end - pos));
 
 	if (bar == PCI_ROM_RESOURCE) {
+		/*
+		 * The ROM is memory like a BAR: it is mapped and read only
+		 * while memory decode is on, all under memory_lock.
+		 */
+		down_read(&vdev->memory_lock);
+		if (!vdev->mem_enabled) {
+			up_read(&vdev->memory_lock);
+			return -EIO;
+		}
 		/* Past the actual ROM image the BAR reads as 0xff. */
 		io = pci_map_rom(pdev, &x_start);
-		if (!io)
-			return -ENOMEM;
-		x_end = end;
-		/* The ROM is read through a kernel mapping: memory decode. */
-		done = vfio_dkms_pci_do_io_rw(vdev, false, io, buf, pos, count,
-					      x_start, x_end, iswrite);
-		pci_unmap_rom(pdev, io);
+		if (io) {
+			x_end = end;
+			done = vfio_dkms_pci_do_io_rw(vdev, false, false, io,
+						      buf, pos, count, x_start,
+						      x_end, iswrite);
+			pci_unmap_rom(pdev, io);
+		} else {
+			done = -ENOMEM;
+		}
+		up_read(&vdev->memory_lock);
 	} else {
 		done = vfio_dkms_pci_setup_barmap(vdev, bar);
 		if (done)
@@ -216,8 +226,9 @@ ssize_t vfio_dkms_pci_bar_rw(struct vfio_dkms_pci_device *vdev,
 			x_end = vdev->msix_offset + vdev->msix_size;
 		}
 		done = vfio_dkms_pci_do_io_rw(vdev, res->flags & IORESOURCE_MEM,
-					      io, buf, pos, count, x_start,
-					      x_end, iswrite);
+					      res->flags & IORESOURCE_MEM, io,
+					      buf, pos, count, x_start, x_end,
+					      iswrite);
 	}
 
 	if (done >= 0)

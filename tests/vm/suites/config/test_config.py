@@ -8,6 +8,7 @@ The device's real registers are read from sysfs (as root, the whole
 config space).
 """
 
+import errno
 import os
 import struct
 
@@ -16,7 +17,7 @@ import pytest
 import vfio_uapi as V
 import vfio_irqs as I
 from vfio_irqs import EVENTFD, NONE, TRIGGER
-from vfio_irq_fixtures import IN_TREE, Session, base
+from vfio_irq_fixtures import IN_TREE, Session, base, bound_device
 
 CFG = V.VFIO_PCI_CONFIG_REGION_INDEX
 INTX, MSI, MSIX = (V.VFIO_PCI_INTX_IRQ_INDEX, V.VFIO_PCI_MSI_IRQ_INDEX,
@@ -454,3 +455,51 @@ def test_outside_capabilities(backend, edu_s):
     finally:
         c.w32(off, old)
     assert c.hw32(off) == old
+
+
+# QEMU's e1000e carries an option ROM (vm-args): the one device of the test
+# bed with a ROM BAR.
+E1000E_IDS = ("0x8086", "0x10d3")
+ROM = V.VFIO_PCI_ROM_REGION_INDEX
+
+
+@pytest.fixture
+def e1000e_s(backend):
+    for dev in bound_device(backend, E1000E_IDS):
+        with Session(backend, dev) as sess:
+            yield sess
+
+
+def test_rom_needs_memory_decode(backend, e1000e_s):
+    """The ROM is memory: with memory decode off, a ROM read fails as a BAR
+    read does, without touching the device (an access it would answer with
+    an Unsupported Request), and works again once decode is back on.
+
+    In-tree vfio-pci (6.1, 6.12) maps the ROM, reading its signature from
+    the device, before it looks at memory decode: the read then fails with
+    ENOMEM.  That is recorded, not copied."""
+    s = e1000e_s
+    cfg = Cfg(s)
+    info = V.RegionInfo(index=ROM)
+    V.ioctl(s.device, V.VFIO_DEVICE_GET_REGION_INFO, info)
+    assert info.size and info.flags & V.VFIO_REGION_INFO_FLAG_READ, "no ROM"
+    assert s.pread(ROM, 0, 2) == b"\x55\xaa"
+
+    cmd = cfg.r16(4)
+    cfg.w16(4, cmd & ~CMD_MEM)
+    try:
+        assert not cfg.hw16(4) & CMD_MEM
+        bar_errno = V.errno_of(s.pread, 0, 0, 4)
+        rom_errno = V.errno_of(s.pread, ROM, 0, 2)
+    finally:
+        cfg.w16(4, cmd)
+    print("# %s: BAR read %s, ROM read %s with memory decode off" %
+          (backend.name, errno.errorcode.get(bar_errno, bar_errno),
+           errno.errorcode.get(rom_errno, rom_errno)))
+    assert bar_errno == errno.EIO
+    assert rom_errno != 0, "ROM read with memory decode off succeeded"
+    if backend.name == "vfio-dkms":
+        assert rom_errno == bar_errno, "ROM read with memory decode off: %s" % \
+            os.strerror(rom_errno)
+    assert s.pread(ROM, 0, 2) == b"\x55\xaa"
+    same_as_in_tree(backend, "rom bar errno decode off", bar_errno)

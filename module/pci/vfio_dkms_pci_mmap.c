@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vfio-dkms-pci: BAR mmaps that can be revoked, and VFIO_DEVICE_RESET.
+ * vfio-dkms-pci: BAR mmaps that can be revoked.
  *
  * Every device gets an inode of a private pseudo filesystem; its address
  * space becomes the f_mapping of the device's files, so every BAR mmap of
@@ -18,6 +18,7 @@
 #include <linux/pseudo_fs.h>
 
 #include "../compat.h"
+#include "vfio_dkms_pci_mmap.h"
 #include "vfio_dkms_pci_priv.h"
 
 #define VFIO_DKMS_PCI_FS_MAGIC	0x76666470	/* "vfdp" */
@@ -89,6 +90,25 @@ void vfio_dkms_pci_zap_bars(struct vfio_dkms_pci_device *vdev)
 	unmap_mapping_range(vdev->inode->i_mapping, start, end - start, true);
 }
 
+/**
+ * vfio_dkms_pci_revoke() - take the BARs away from the user (removal)
+ * @core: the device, its fds being revoked
+ *
+ * Memory is marked disabled before the mappings are zapped, under
+ * memory_lock, so that no fault maps a BAR again and every later access
+ * through an old mapping gets SIGBUS; the core then quiesces the device.
+ */
+void vfio_dkms_pci_revoke(struct vfio_dkms_device *core)
+{
+	struct vfio_dkms_pci_device *vdev =
+		container_of(core, struct vfio_dkms_pci_device, vdev);
+
+	down_write(&vdev->memory_lock);
+	vdev->mem_enabled = false;
+	vfio_dkms_pci_zap_bars(vdev);
+	up_write(&vdev->memory_lock);
+}
+
 static vm_fault_t vfio_dkms_pci_mmap_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -130,27 +150,4 @@ void vfio_dkms_pci_mmap_setup(struct vfio_dkms_pci_device *vdev,
 	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
 	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &vfio_dkms_pci_mmap_ops;
-}
-
-/**
- * vfio_dkms_pci_ioctl_reset() - VFIO_DEVICE_RESET
- * @vdev: the device (open)
- *
- * BAR mmaps are revoked before the reset and fault back in after it.
- *
- * Return: 0, -EINVAL without a usable reset method, -EAGAIN when the PCI
- * device lock is taken (e.g. by a concurrent unbind), or another errno.
- */
-int vfio_dkms_pci_ioctl_reset(struct vfio_dkms_pci_device *vdev)
-{
-	int ret;
-
-	if (!vdev->reset_works)
-		return -EINVAL;
-
-	down_write(&vdev->memory_lock);
-	vfio_dkms_pci_zap_bars(vdev);
-	ret = pci_try_reset_function(vdev->pdev);
-	up_write(&vdev->memory_lock);
-	return ret;
 }
