@@ -181,6 +181,19 @@ static inline bool vfio_dkms_group_has_isolated_msi(struct iommu_group *group)
 #define VFIO_DKMS_ERR_NOT_CONTAINER	(-EINVAL)
 #endif
 
+/*
+ * A DMA map or unmap range that wraps past 2^64: type1 said -EINVAL until
+ * it learned to map up to the top of the address space (6.18), -EOVERFLOW
+ * since.  Follow the in-tree framework of the same kernel (tested: -EINVAL
+ * on 6.1.0-57 and 6.12.117, -EOVERFLOW on 7.2.13; the version in between
+ * follows the upstream history).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 18, 0)
+#define VFIO_DKMS_ERR_DMA_WRAP	(-EOVERFLOW)
+#else
+#define VFIO_DKMS_ERR_DMA_WRAP	(-EINVAL)
+#endif
+
 /* eventfd_signal() lost its count argument in 6.8 (used by the IRQ code). */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
 #define vfio_dkms_eventfd_signal(ctx)	eventfd_signal(ctx)

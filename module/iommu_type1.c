@@ -682,7 +682,7 @@ static int vfio_dkms_dma_do_map(struct vfio_dkms_iommu *iommu,
 
 	/* No wrap-around of the IOVA or the user address. */
 	if (iova + size - 1 < iova || vaddr + size - 1 < vaddr) {
-		ret = -EINVAL;
+		ret = VFIO_DKMS_ERR_DMA_WRAP;
 		goto out_unlock;
 	}
 
@@ -776,8 +776,10 @@ static int vfio_dkms_dma_do_unmap(struct vfio_dkms_iommu *iommu,
 		if (iova || size)
 			goto out_unlock;
 		size = U64_MAX;
-	} else if (!size || size & (pgsize - 1) ||
-		   iova + size - 1 < iova || size > SIZE_MAX) {
+	} else if (!size || size & (pgsize - 1) || size > SIZE_MAX) {
+		goto out_unlock;
+	} else if (iova + size - 1 < iova) {
+		ret = VFIO_DKMS_ERR_DMA_WRAP;
 		goto out_unlock;
 	}
 
