@@ -3,15 +3,12 @@
  * vfio-dkms: every kernel-version difference in one place.
  *
  * The rest of the module is written against the current upstream API; this
- * header maps it onto older kernels.  Build- and run-tested: Debian 6.1 and
- * 6.12 (generic, and the 6.12 debug build); build-tested: their -rt and
- * -cloud flavours.  The branches for 5.15 .. 6.0 follow the upstream
- * history of each interface but are NOT build- or run-tested.
- *
- * Before 5.19 there is no DMA ownership in the IOMMU core: the fallback
- * checks, when a group is attached, that no device of it is bound to a
- * driver other than ours (the rule vfio used then), but cannot stop a
- * kernel driver from binding to another device of the group afterwards.
+ * header maps it onto older kernels.  Supported: 6.1 and later.  Build- and
+ * run-tested: Debian bookworm's 6.1 and 6.12 (generic, and the 6.12 debug
+ * build) and the newest kernel of Debian sid (scripts/newest-kernel; 7.2.13
+ * when this was written); build-tested: the -rt and -cloud flavours of 6.1
+ * and 6.12.  A branch point between two tested kernels follows the upstream
+ * history of that interface.
  */
 #ifndef VFIO_DKMS_COMPAT_H
 #define VFIO_DKMS_COMPAT_H
@@ -26,12 +23,12 @@
 #include <linux/pci.h>
 #include <linux/scatterlist.h>
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 15, 0)
-#error "vfio-dkms needs Linux 5.15 or later"
+/* Nothing older is in Debian's archive to test against (bullseye is 5.10). */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
+#error "vfio-dkms needs Linux 6.1 or later"
 #endif
 
-/* DMA ownership of an IOMMU group (5.19). */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 19, 0)
+/* DMA ownership of an IOMMU group. */
 #define VFIO_DKMS_DRIVER_MANAGED_DMA	.driver_managed_dma = true,
 
 static inline int vfio_dkms_claim_dma_owner(struct iommu_group *group,
@@ -49,52 +46,16 @@ static inline bool vfio_dkms_dma_owner_claimed(struct iommu_group *group)
 {
 	return iommu_group_dma_owner_claimed(group);
 }
-#else
-#define VFIO_DKMS_DRIVER_MANAGED_DMA
-
-/* Non-zero for a device bound to a driver that is not ours. */
-static inline int vfio_dkms_dev_foreign(struct device *dev, void *data)
-{
-	struct device_driver *drv = READ_ONCE(dev->driver);
-
-	return drv && strncmp(drv->name, "vfio-dkms", 9);
-}
-
-static inline bool vfio_dkms_dma_owner_claimed(struct iommu_group *group)
-{
-	return iommu_group_for_each_dev(group, NULL, vfio_dkms_dev_foreign);
-}
-
-static inline int vfio_dkms_claim_dma_owner(struct iommu_group *group,
-					    void *owner)
-{
-	return vfio_dkms_dma_owner_claimed(group) ? -EPERM : 0;
-}
-
-static inline void vfio_dkms_release_dma_owner(struct iommu_group *group)
-{
-}
-#endif
-
-/* Per-device IOMMU capabilities (6.0; per bus before). */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 0, 0)
-#define device_iommu_capable(dev, cap)	iommu_capable((dev)->bus, cap)
-#endif
 
 /*
  * Make @domain enforce cache coherency (IOMMU_CACHE mappings snoop); only
- * valid with a device attached.  The domain op exists since 5.19; before,
- * the bus capability is what type1 used.
+ * valid with a device attached.
  */
 static inline bool vfio_dkms_enforce_cache_coherency(struct iommu_domain *domain,
 						     struct device *dev)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 19, 0)
 	return domain->ops->enforce_cache_coherency &&
 	       domain->ops->enforce_cache_coherency(domain);
-#else
-	return device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY);
-#endif
 }
 
 /* class_create() lost its owner argument in 6.4. */
@@ -113,7 +74,7 @@ static inline bool vfio_dkms_enforce_cache_coherency(struct iommu_domain *domain
 
 /*
  * no_llseek was removed in 6.12 (a NULL ->llseek now means "not seekable");
- * 6.1 stable defines it as NULL already, older kernels have a function.
+ * 6.1 stable defines it as NULL already.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
 #define VFIO_DKMS_NO_LLSEEK	NULL
@@ -218,6 +179,19 @@ static inline bool vfio_dkms_group_has_isolated_msi(struct iommu_group *group)
 #define VFIO_DKMS_ERR_NOT_CONTAINER	(-EBADFD)
 #else
 #define VFIO_DKMS_ERR_NOT_CONTAINER	(-EINVAL)
+#endif
+
+/*
+ * A DMA map or unmap range that wraps past 2^64: type1 said -EINVAL until
+ * it learned to map up to the top of the address space (6.18), -EOVERFLOW
+ * since.  Follow the in-tree framework of the same kernel (tested: -EINVAL
+ * on 6.1.0-57 and 6.12.117, -EOVERFLOW on 7.2.13; the version in between
+ * follows the upstream history).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 18, 0)
+#define VFIO_DKMS_ERR_DMA_WRAP	(-EOVERFLOW)
+#else
+#define VFIO_DKMS_ERR_DMA_WRAP	(-EINVAL)
 #endif
 
 /* eventfd_signal() lost its count argument in 6.8 (used by the IRQ code). */

@@ -486,7 +486,7 @@ static int vfio_dkms_dma_do_map(struct vfio_dkms_iommu *iommu,
 	if (check_add_overflow(iova, (u64)size - 1, &last) ||
 	    check_add_overflow((u64)vaddr, (u64)size - 1, &vaddr_last) ||
 	    vaddr_last > ULONG_MAX) {
-		ret = -EINVAL;
+		ret = VFIO_DKMS_ERR_DMA_WRAP;
 		goto out_unlock;
 	}
 
@@ -587,8 +587,10 @@ static int vfio_dkms_dma_do_unmap(struct vfio_dkms_iommu *iommu,
 		if (iova || size)
 			goto out_unlock;
 		last = U64_MAX;
-	} else if (!size || size & (pgsize - 1) || size > SIZE_MAX ||
-		   check_add_overflow(iova, size - 1, &last)) {
+	} else if (!size || size & (pgsize - 1) || size > SIZE_MAX) {
+		goto out_unlock;
+	} else if (check_add_overflow(iova, size - 1, &last)) {
+		ret = VFIO_DKMS_ERR_DMA_WRAP;
 		goto out_unlock;
 	}
 

@@ -522,8 +522,8 @@ static int cfg_ecap_len(struct pci_dev *pdev, u16 id, int epos)
 	case PCI_EXT_CAP_ID_PWR:
 		return PCI_EXT_CAP_PWR_SIZEOF;
 	case PCI_EXT_CAP_ID_VNDR:
-		pci_read_config_dword(pdev, epos + PCI_VSEC_HDR, &dword);
-		return dword >> PCI_VSEC_HDR_LEN_SHIFT;
+		pci_read_config_dword(pdev, epos + PCI_VNDR_HEADER, &dword);
+		return PCI_VNDR_HEADER_LEN(dword);
 	case PCI_EXT_CAP_ID_ACS:
 		pci_read_config_byte(pdev, epos + PCI_ACS_CAP, &byte);
 		if (byte & PCI_ACS_EC) {
