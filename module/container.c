@@ -490,10 +490,10 @@ int vfio_dkms_container_shared_set(struct file *file,
 }
 
 static struct miscdevice vfio_dkms_container_dev = {
-	.minor		= MISC_DYNAMIC_MINOR,
-	.name		= "vfio-dkms",
+	.minor		= VFIO_DKMS_CONTAINER_MINOR,
+	.name		= VFIO_DKMS_CONTAINER_NAME,
 	.fops		= &vfio_dkms_container_fops,
-	.nodename	= "vfio-dkms/vfio",
+	.nodename	= VFIO_DKMS_CONTAINER_NODE,
 	.mode		= 0666,
 };
 

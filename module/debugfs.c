@@ -144,7 +144,7 @@ void vfio_dkms_debugfs_init(void)
 {
 	struct dentry *root;
 
-	root = debugfs_create_dir("vfio-dkms", NULL);
+	root = debugfs_create_dir(VFIO_DKMS_DEBUGFS_DIR, NULL);
 	if (IS_ERR_OR_NULL(root))
 		return;
 	debugfs_create_file("groups", 0400, root, NULL, &vfio_dkms_groups_fops);

@@ -698,7 +698,7 @@ int vfio_dkms_group_for_each(int (*fn)(struct vfio_dkms_group *group,
 static char *vfio_dkms_group_devnode(VFIO_DKMS_DEVNODE_CONST struct device *dev,
 				     umode_t *mode)
 {
-	return kasprintf(GFP_KERNEL, "vfio-dkms/%s", dev_name(dev));
+	return kasprintf(GFP_KERNEL, VFIO_DKMS_NODE_DIR "/%s", dev_name(dev));
 }
 
 int vfio_dkms_group_init(void)
@@ -709,13 +709,13 @@ int vfio_dkms_group_init(void)
 	mutex_init(&groups.lock);
 	INIT_LIST_HEAD(&groups.list);
 
-	groups.class = vfio_dkms_class_create("vfio-dkms");
+	groups.class = vfio_dkms_class_create(VFIO_DKMS_CLASS_NAME);
 	if (IS_ERR(groups.class))
 		return PTR_ERR(groups.class);
 	groups.class->devnode = vfio_dkms_group_devnode;
 
 	ret = alloc_chrdev_region(&groups.devt, 0, VFIO_DKMS_GROUP_MINORS,
-				  "vfio-dkms");
+				  VFIO_DKMS_CHRDEV_NAME);
 	if (ret)
 		goto err_class;
 	return 0;

@@ -172,7 +172,7 @@ int vfio_dkms_register_device(struct vfio_dkms_device *device)
 	if (!iommu_group) {
 		if (!READ_ONCE(vfio_dkms_noiommu)) {
 			dev_warn(device->dev,
-				 "no IOMMU group, refusing (vfio_dkms.enable_unsafe_noiommu_mode is off)\n");
+				 "no IOMMU group, refusing (" KBUILD_MODNAME ".enable_unsafe_noiommu_mode is off)\n");
 			return -EINVAL;
 		}
 		iommu_group = vfio_dkms_noiommu_group_alloc(device->dev);

@@ -23,11 +23,12 @@
 
 #include "../compat.h"
 #include "vfio_dkms_pci_config.h"
+#include "vfio_dkms_pci_flavor.h"
 #include "vfio_dkms_pci_mmap.h"
 #include "vfio_dkms_pci_priv.h"
 #include "vfio_dkms_pci_rdwr.h"
 
-#define DRIVER_NAME	VFIO_DKMS_PCI_DRIVER_NAME
+#define DRIVER_NAME	VFIO_DKMS_PCI_DRIVER
 #define DRIVER_DESC	"vfio-dkms PCI bus driver"
 
 static inline struct vfio_dkms_pci_device *
@@ -594,7 +595,24 @@ static struct pci_driver vfio_dkms_pci_driver = {
 	VFIO_DKMS_DRIVER_MANAGED_DMA
 };
 
-module_pci_driver(vfio_dkms_pci_driver);
+static int __init vfio_dkms_pci_init(void)
+{
+	int ret;
+
+	ret = pci_register_driver(&vfio_dkms_pci_driver);
+	if (ret)
+		return ret;
+	vfio_dkms_pci_add_ids(&vfio_dkms_pci_driver);
+	return 0;
+}
+
+static void __exit vfio_dkms_pci_exit(void)
+{
+	pci_unregister_driver(&vfio_dkms_pci_driver);
+}
+
+module_init(vfio_dkms_pci_init);
+module_exit(vfio_dkms_pci_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION(DRIVER_DESC);
