@@ -11,7 +11,8 @@ import pytest
 import vfio_uapi as V
 import vfio_irqs as I
 from vfio_irqs import BOOL, EVENTFD, MASK, NONE, TRIGGER, UNMASK
-from vfio_irq_fixtures import IN_TREE, Session
+from vfio_fixtures import IN_TREE
+from vfio_session import Session
 
 INTX, MSI, MSIX, ERR, REQ = (V.VFIO_PCI_INTX_IRQ_INDEX, V.VFIO_PCI_MSI_IRQ_INDEX,
                              V.VFIO_PCI_MSIX_IRQ_INDEX, V.VFIO_PCI_ERR_IRQ_INDEX,

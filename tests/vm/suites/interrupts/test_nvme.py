@@ -17,7 +17,9 @@ import pytest
 import vfio_uapi as V
 import vfio_irqs as I
 from vfio_irqs import BOOL, EVENTFD, NONE, TRIGGER
-from vfio_irq_fixtures import IN_TREE, Session, wait_for
+from vfio_backends import wait_for
+from vfio_fixtures import IN_TREE
+from vfio_session import Session
 
 MSIX, ERR = V.VFIO_PCI_MSIX_IRQ_INDEX, V.VFIO_PCI_ERR_IRQ_INDEX
 QUIET = 0.5
