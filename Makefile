@@ -66,9 +66,9 @@ deb:
 rpm:
 	scripts/build-rpm $(BUILD)/rpm
 
-# `make bench` (issue 7): every benchmark row A/B against the in-tree
-# framework on each stock test kernel (4 GiB VMs); table, raw JSON and the
-# growth plot in build/bench/ (docs/performance.md).  BENCH_ROUNDS=N (5).
+# `make bench`: every benchmark row A/B against the in-tree framework on
+# each stock test kernel (4 GiB VMs); table, raw JSON and the growth plot in
+# build/bench/ (docs/performance.md).  BENCH_ROUNDS=N (5).
 bench: all
 	tests/bench/run
 
