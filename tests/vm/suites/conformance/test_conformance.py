@@ -18,6 +18,7 @@ import pytest
 from vfio_backends import (PCI, bind, driver_of, find_pci, group_of, sh, unbind)
 from vfio_process import set_ipc_lock as _set_ipc_lock, vm_lck_kb as _vm_lck
 from vfio_session import Session
+from vfio_uapi import errno_of as eno
 from vfio_uapi import *  # noqa: F401,F403  (the uapi constants)
 import vfio_uapi as V
 
@@ -25,10 +26,6 @@ EDU_ID = 0x010000ed
 PAGE = mmap.PAGESIZE
 MSI_BASE = 0xfee00000
 KERNEL = tuple(int(x) for x in os.uname().release.split("-")[0].split(".")[:2])
-
-
-def eno(fn, *args):
-    return V.errno_of(fn, *args)
 
 
 _seen = {}

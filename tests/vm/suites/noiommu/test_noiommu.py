@@ -27,6 +27,7 @@ import vfio_debugfs
 import vfio_session
 from conftest import base, dmesg, edus, get_mode, set_mode
 from vfio_process import drop_cap, vm_lck_kb
+from vfio_uapi import errno_of as eno
 
 PAGE = mmap.PAGESIZE
 EDU_ID = 0x010000ED
@@ -37,10 +38,6 @@ CAP_SYS_RAWIO = 17
 CAP_IPC_LOCK = 14
 PR_SET_NAME = 15
 _libc = ctypes.CDLL(None, use_errno=True)
-
-
-def eno(fn, *args):
-    return V.errno_of(fn, *args)
 
 
 def tainted():
