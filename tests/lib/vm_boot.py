@@ -205,7 +205,9 @@ def _boot_once(suites, run_root):
         why = ("run-vm exit %d%s; the boot's console: %s/console.log"
                % (res.returncode, " (time limit)" if res.returncode == 124 else "", run_dir))
         tail = "\n".join("# run-vm: " + l for l in res.stdout.splitlines()[-5:])
+        # Its time is unknown: it gets the rest of the boot.
         results.append(SuiteResult(s, 126, out + "\n" + tail + "\n", secs - suite_secs, why))
+        suite_secs = secs
         stopped_at = s
         break
     if not results:
