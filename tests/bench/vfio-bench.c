@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vfio-bench: the benchmark rows of issue 7 against one backend, in the VM.
+ * vfio-bench: the benchmark rows (docs/performance.md) against one backend, in the VM.
  *
  *   vfio-bench --backend vfio|vfio-dkms --dev BDF [--smoke] [--rows LIST]
  *
@@ -274,7 +274,7 @@ static void row_map_big(struct raw *r)
 }
 
 /*
- * Row 2f (not an issue row; profiling aid): row 2 with the pages faulted in
+ * Row 2f (a profiling aid, not one of the goal rows): row 2 with the pages faulted in
  * from the top down, so the page allocator hands out no ascending
  * physically contiguous runs and every 4 KiB page is its own IOMMU run,
  * the worst case of a long-running, fragmented system.

@@ -158,10 +158,10 @@ def ioctl(fd, req, arg=0):
     return ret
 
 
-def errno_of(fn, *args):
-    """Run fn(*args); return the errno of the OSError it raises, or 0."""
+def errno_of(fn, *args, **kw):
+    """Run fn(*args, **kw); return the errno of the OSError it raises, or 0."""
     try:
-        fn(*args)
+        fn(*args, **kw)
     except OSError as e:
         return e.errno
     return 0

@@ -17,7 +17,10 @@ import pytest
 import vfio_uapi as V
 import vfio_irqs as I
 from vfio_irqs import EVENTFD, NONE, TRIGGER
-from vfio_irq_fixtures import IN_TREE, Session, base, bound_device
+import vfio_backends as base
+from vfio_backends import bound_device
+from vfio_fixtures import IN_TREE
+from vfio_session import Session
 
 CFG = V.VFIO_PCI_CONFIG_REGION_INDEX
 INTX, MSI, MSIX = (V.VFIO_PCI_INTX_IRQ_INDEX, V.VFIO_PCI_MSI_IRQ_INDEX,

@@ -15,7 +15,10 @@ import time
 
 import pytest
 
-from conftest import (PCI, bind, driver_of, find_pci, group_of, sh, unbind)
+from vfio_backends import (PCI, bind, driver_of, find_pci, group_of, sh, unbind)
+from vfio_process import set_ipc_lock as _set_ipc_lock, vm_lck_kb as _vm_lck
+from vfio_session import Session
+from vfio_uapi import errno_of as eno
 from vfio_uapi import *  # noqa: F401,F403  (the uapi constants)
 import vfio_uapi as V
 
@@ -26,68 +29,6 @@ KERNEL = tuple(int(x) for x in os.uname().release.split("-")[0].split(".")[:2])
 # A DMA map or unmap range that wraps past 2^64: type1 said EINVAL until
 # 6.18 taught it to map up to the top of the address space; EOVERFLOW since.
 WRAP_ERRNO = errno.EOVERFLOW if KERNEL >= (6, 18) else errno.EINVAL
-
-
-class Session:
-    """Container + group (+ IOMMU + device) opened on one backend."""
-
-    def __init__(self, backend, edu, set_iommu=True, device=True):
-        self.container = os.open(backend.container_path, os.O_RDWR)
-        self.group = os.open(backend.group_path(edu.group), os.O_RDWR)
-        self.device = None
-        self.bufs = []
-        V.set_container(self.group, self.container)
-        if set_iommu:
-            V.ioctl(self.container, V.VFIO_SET_IOMMU, V.VFIO_TYPE1v2_IOMMU)
-        if device:
-            self.device = V.get_device_fd(self.group, edu.bdf)
-
-    def buffer(self, size):
-        mm = mmap.mmap(-1, size)
-        self.bufs.append(mm)
-        return mm, V.buffer_address(mm)
-
-    def close(self):
-        for fd in (self.device, self.group, self.container):
-            if fd is not None:
-                os.close(fd)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    # device access
-    def pread(self, index, off, size):
-        return os.pread(self.device, size, V.region_offset(index) + off)
-
-    def pwrite(self, index, off, data):
-        return os.pwrite(self.device, data, V.region_offset(index) + off)
-
-    def bar32(self, off, val=None):
-        if val is None:
-            return struct.unpack("<I", self.pread(0, off, 4))[0]
-        assert self.pwrite(0, off, struct.pack("<I", val)) == 4
-
-    def bar64(self, off, val=None):
-        if val is None:
-            return struct.unpack("<Q", self.pread(0, off, 8))[0]
-        assert self.pwrite(0, off, struct.pack("<Q", val)) == 8
-
-    def cfg16(self, off, val=None):
-        if val is None:
-            return struct.unpack("<H", self.pread(V.VFIO_PCI_CONFIG_REGION_INDEX, off, 2))[0]
-        assert self.pwrite(V.VFIO_PCI_CONFIG_REGION_INDEX, off, struct.pack("<H", val)) == 2
-
-    def cfg32(self, off, val=None):
-        if val is None:
-            return struct.unpack("<I", self.pread(V.VFIO_PCI_CONFIG_REGION_INDEX, off, 4))[0]
-        assert self.pwrite(V.VFIO_PCI_CONFIG_REGION_INDEX, off, struct.pack("<I", val)) == 4
-
-
-def eno(fn, *args):
-    return V.errno_of(fn, *args)
 
 
 _seen = {}
@@ -312,37 +253,6 @@ def test_map_dma_errors(backend, edu):
         assert V.unmap_dma(c, iova, 8 * PAGE) == 8 * PAGE
         assert V.unmap_dma(c, 0, 0, V.VFIO_DMA_UNMAP_FLAG_ALL) == PAGE
         assert V.unmap_dma(c, 0, 0, V.VFIO_DMA_UNMAP_FLAG_ALL) == 0
-
-
-def _vm_lck():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmLck:"):
-            return int(line.split()[1])
-    raise AssertionError("no VmLck")
-
-
-class _CapHdr(ctypes.Structure):
-    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-
-class _CapData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                ("inheritable", ctypes.c_uint32)]
-
-
-CAP_IPC_LOCK = 14
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def _set_ipc_lock(on):
-    hdr = _CapHdr(0x20080522, 0)
-    data = (_CapData * 2)()
-    assert _libc.capget(ctypes.byref(hdr), data) == 0
-    if on:
-        data[0].effective |= 1 << CAP_IPC_LOCK
-    else:
-        data[0].effective &= ~(1 << CAP_IPC_LOCK)
-    assert _libc.capset(ctypes.byref(hdr), data) == 0
 
 
 def test_memlock_limit(backend, edu):

@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
-from conftest import (BACKENDS, bind, find_pci, group_of, load_dkms, module_loaded,
-                      sh, unbind, unload_dkms, setup_backend)
+from vfio_backends import (BACKENDS, bind, find_pci, group_of, load_dkms, module_loaded,
+                           sh, unbind, unload_dkms, setup_backend)
 import vfio_uapi as V
 
 

@@ -15,7 +15,10 @@ import pytest
 import vfio_irqs as I
 import vfio_uapi as V
 from vfio_irqs import EVENTFD, TRIGGER
-from vfio_irq_fixtures import EDU_IDS, IN_TREE, Session, base, wait_for
+import vfio_backends as base
+from vfio_backends import EDU_IDS, wait_for
+from vfio_fixtures import IN_TREE
+from vfio_session import Session
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 QMP = os.path.join(REPO, "tests", "vm", "guest", "qmp")

@@ -19,7 +19,9 @@ import pytest
 import vfio_irqs as I
 import vfio_uapi as V
 from vfio_irqs import EVENTFD, TRIGGER
-from vfio_irq_fixtures import EDU_IDS, Session, base, bound_device, wait_for
+import vfio_backends as base
+from vfio_backends import EDU_IDS, bound_device, wait_for
+from vfio_session import Session
 
 PARAM = "/sys/module/vfio_dkms/parameters/release_timeout"
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))

@@ -11,21 +11,15 @@ import pytest
 import vfio_uapi as V
 import vfio_irqs as I
 from vfio_irqs import BOOL, EVENTFD, MASK, NONE, TRIGGER, UNMASK
-from vfio_irq_fixtures import IN_TREE, Session
+from vfio_fixtures import IN_TREE
+from vfio_session import Session
+from vfio_uapi import errno_of as eno
 
 INTX, MSI, MSIX, ERR, REQ = (V.VFIO_PCI_INTX_IRQ_INDEX, V.VFIO_PCI_MSI_IRQ_INDEX,
                              V.VFIO_PCI_MSIX_IRQ_INDEX, V.VFIO_PCI_ERR_IRQ_INDEX,
                              V.VFIO_PCI_REQ_IRQ_INDEX)
 EDU_STATUS, EDU_FACT, EDU_IRQ_STATUS, EDU_IRQ_RAISE, EDU_IRQ_ACK = 0x20, 0x08, 0x24, 0x60, 0x64
 QUIET = 0.5  # seconds without an event that count as "no interrupt"
-
-
-def eno(fn, *args, **kw):
-    try:
-        fn(*args, **kw)
-    except OSError as e:
-        return e.errno
-    return 0
 
 
 @pytest.fixture

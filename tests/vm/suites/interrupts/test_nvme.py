@@ -17,21 +17,16 @@ import pytest
 import vfio_uapi as V
 import vfio_irqs as I
 from vfio_irqs import BOOL, EVENTFD, NONE, TRIGGER
-from vfio_irq_fixtures import IN_TREE, Session, wait_for
+from vfio_backends import wait_for
+from vfio_fixtures import IN_TREE
+from vfio_session import Session
+from vfio_uapi import errno_of as eno
 
 MSIX, ERR = V.VFIO_PCI_MSIX_IRQ_INDEX, V.VFIO_PCI_ERR_IRQ_INDEX
 QUIET = 0.5
 IOVA = 0x100000
 NVME_CAP, NVME_VS, NVME_CC, NVME_CSTS, NVME_AQA, NVME_ASQ, NVME_ACQ = (
     0x00, 0x08, 0x14, 0x1c, 0x24, 0x28, 0x30)
-
-
-def eno(fn, *args, **kw):
-    try:
-        fn(*args, **kw)
-    except OSError as e:
-        return e.errno
-    return 0
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ import time
 import vfio_irqs as I
 import vfio_uapi as V
 from vfio_irqs import EVENTFD, TRIGGER
-from vfio_irq_fixtures import Session, base, wait_for
+import vfio_backends as base
+from vfio_session import Session
 
 
 def _unbind_in_background(bdf, driver):

@@ -5,48 +5,26 @@ The counters must be exact: every number is compared with what this test
 mapped.  Runs against vfio-dkms only (the in-tree framework has no such
 files)."""
 
-import ctypes
 import mmap
 import os
 import resource
 import signal
 import stat
-import sys
 import threading
 import time
-import traceback
 
 import pytest
 
 import vfio_uapi as V
+from vfio_debugfs import DBG, dma_ranges, parse
+from vfio_process import drop_ipc_lock, fork_start as fork_call, set_comm, vm_lck_kb, wait_ok
+from vfio_session import Session
 
 PAGE = mmap.PAGESIZE
 MiB = 1 << 20
-DBG = "/sys/kernel/debug/vfio-dkms"
-CAP_IPC_LOCK = 14
-PR_SET_NAME = 15
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
 # --- reading the files -------------------------------------------------------
-
-def parse(name):
-    """Blocks separated by blank lines: {id: {key: [values]}}."""
-    out = {}
-    with open(os.path.join(DBG, name)) as f:
-        text = f.read()
-    for block in text.split("\n\n"):
-        lines = [l for l in block.splitlines() if l.strip()]
-        if not lines:
-            continue
-        kind, ident = lines[0].split()
-        rec = {}
-        for l in lines[1:]:
-            key, _, val = l.partition(": ")
-            rec.setdefault(key, []).append(val)
-        out[ident] = rec
-    return out
-
 
 def group_rec(edu):
     return parse("groups")[edu.group]
@@ -58,17 +36,6 @@ def container_of_group(edu):
              if edu.group in c.get("group", [])]
     assert len(found) <= 1, found
     return found[0] if found else (None, None)
-
-
-def dma_ranges(c):
-    """[(start, end, prot, pid)] of a container block."""
-    out = []
-    for d in c.get("dma", []):
-        rng, rest = d.split("] ")
-        start, end = (int(x, 16) for x in rng.lstrip("[").split(", "))
-        prot, _, pid = rest.split()
-        out.append((start, end, prot, int(pid)))
-    return out
 
 
 def total_pinned():
@@ -86,84 +53,6 @@ def wait_released(edu, timeout=20):
         if time.monotonic() > deadline:
             raise AssertionError("group still held: %r" % (g,))
         time.sleep(0.05)
-
-
-# --- process helpers ---------------------------------------------------------
-
-class _CapHdr(ctypes.Structure):
-    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-
-class _CapData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                ("inheritable", ctypes.c_uint32)]
-
-
-def drop_ipc_lock():
-    """So RLIMIT_MEMLOCK applies to this (child) process."""
-    hdr = _CapHdr(0x20080522, 0)
-    data = (_CapData * 2)()
-    assert _libc.capget(ctypes.byref(hdr), data) == 0
-    data[0].effective &= ~(1 << CAP_IPC_LOCK)
-    data[0].permitted &= ~(1 << CAP_IPC_LOCK)
-    assert _libc.capset(ctypes.byref(hdr), data) == 0
-
-
-def set_comm(name):
-    assert _libc.prctl(PR_SET_NAME, name.encode(), 0, 0, 0) == 0
-
-
-def vm_lck_kb(pid="self"):
-    for line in open("/proc/%s/status" % pid):
-        if line.startswith("VmLck:"):
-            return int(line.split()[1])
-    raise AssertionError("no VmLck")
-
-
-def fork_call(fn, *args):
-    """Run fn(*args) in a child; returns its pid.  The child exits 0 when fn
-    returns, 1 with a traceback on stderr when it raises."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            fn(*args)
-            code = 0
-        except BaseException:
-            traceback.print_exc()
-        finally:
-            sys.stderr.flush()
-            os._exit(code)
-    return pid
-
-
-def wait_ok(pid):
-    _, status = os.waitpid(pid, 0)
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
-
-
-class Session:
-    def __init__(self, backend, edu, iommu=V.VFIO_TYPE1v2_IOMMU, device=True):
-        self.container = os.open(backend.container_path, os.O_RDWR)
-        self.group = os.open(backend.group_path(edu.group), os.O_RDWR)
-        self.device = None
-        V.set_container(self.group, self.container)
-        V.ioctl(self.container, V.VFIO_SET_IOMMU, iommu)
-        if device:
-            self.device = V.get_device_fd(self.group, edu.bdf)
-
-    def close(self):
-        for fd in (self.device, self.group, self.container):
-            if fd is not None:
-                os.close(fd)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 # --- tests -------------------------------------------------------------------

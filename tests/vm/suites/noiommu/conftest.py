@@ -3,7 +3,7 @@
 
 The modules are loaded once, with enable_unsafe_noiommu_mode off; tests
 switch it through /sys/module/vfio_dkms/parameters/ (writable, 0644, as
-upstream).  Binding comes from the conformance suite's helpers.
+upstream).  Binding comes from tests/lib/vfio_backends.py.
 """
 
 import os
@@ -11,7 +11,8 @@ import subprocess
 
 import pytest
 
-from vfio_irq_fixtures import EDU_IDS, base
+import vfio_backends as base
+from vfio_backends import EDU_IDS
 
 PARAM = "/sys/module/vfio_dkms/parameters/enable_unsafe_noiommu_mode"
 

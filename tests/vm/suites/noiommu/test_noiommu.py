@@ -23,7 +23,11 @@ import pytest
 
 import vfio_uapi as V
 import vfio_dkms_uapi as D
+import vfio_debugfs
+import vfio_session
 from conftest import base, dmesg, edus, get_mode, set_mode
+from vfio_process import drop_cap, vm_lck_kb
+from vfio_uapi import errno_of as eno
 
 PAGE = mmap.PAGESIZE
 EDU_ID = 0x010000ED
@@ -33,12 +37,7 @@ TAINT_USER = 1 << 6
 CAP_SYS_RAWIO = 17
 CAP_IPC_LOCK = 14
 PR_SET_NAME = 15
-DBG = "/sys/kernel/debug/vfio-dkms"
 _libc = ctypes.CDLL(None, use_errno=True)
-
-
-def eno(fn, *args):
-    return V.errno_of(fn, *args)
 
 
 def tainted():
@@ -50,25 +49,6 @@ def node_of(bdf):
 
 
 # --- capabilities and processes --------------------------------------------
-
-class _CapHdr(ctypes.Structure):
-    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-
-class _CapData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                ("inheritable", ctypes.c_uint32)]
-
-
-def drop_cap(cap):
-    """Drop @cap from this process's effective and permitted sets."""
-    hdr = _CapHdr(0x20080522, 0)
-    data = (_CapData * 2)()
-    assert _libc.capget(ctypes.byref(hdr), data) == 0
-    data[cap // 32].effective &= ~(1 << (cap % 32))
-    data[cap // 32].permitted &= ~(1 << (cap % 32))
-    assert _libc.capset(ctypes.byref(hdr), data) == 0
-
 
 def in_child(fn):
     """Run fn() in a forked child; its return value (a small int) is the
@@ -87,13 +67,6 @@ def in_child(fn):
     return pid, status
 
 
-def vm_lck_kb(pid="self"):
-    for line in open("/proc/%s/status" % pid):
-        if line.startswith("VmLck:"):
-            return int(line.split()[1])
-    raise AssertionError("no VmLck")
-
-
 def pagemap_phys(va, npages):
     """Physical addresses of @npages pages at @va from /proc/self/pagemap
     (root sees the PFNs): the oracle for the extension's bus addresses."""
@@ -110,33 +83,11 @@ def pagemap_phys(va, npages):
 
 def containers():
     """debugfs containers file: {id: {key: [values]}} (docs/introspection.md)."""
-    out = {}
-    text = open(os.path.join(DBG, "containers")).read()
-    for block in text.split("\n\n"):
-        lines = [l for l in block.splitlines() if l.strip()]
-        if not lines:
-            continue
-        rec = {}
-        for l in lines[1:]:
-            k, _, v = l.partition(": ")
-            rec.setdefault(k, []).append(v)
-        out[lines[0].split()[1]] = rec
-    return out
+    return vfio_debugfs.parse("containers")
 
 
 def groups_dbg():
-    out = {}
-    text = open(os.path.join(DBG, "groups")).read()
-    for block in text.split("\n\n"):
-        lines = [l for l in block.splitlines() if l.strip()]
-        if not lines:
-            continue
-        rec = {}
-        for l in lines[1:]:
-            k, _, v = l.partition(": ")
-            rec.setdefault(k, []).append(v)
-        out[lines[0].split()[1]] = rec
-    return out
+    return vfio_debugfs.parse("groups")
 
 
 def container_with(group_name):
@@ -147,56 +98,20 @@ def container_with(group_name):
 
 # --- sessions ----------------------------------------------------------------
 
-class Session:
+class Session(vfio_session.Session):
     """Container + no-IOMMU group (+ VFIO_NOIOMMU_IOMMU, + device fd)."""
 
     def __init__(self, bdf, set_iommu=True, device=True):
         self.bdf = bdf
         self.name = "noiommu-" + base.group_of(bdf)
-        self.container = os.open("/dev/vfio-dkms/vfio", os.O_RDWR)
-        self.group = os.open(node_of(bdf), os.O_RDWR)
-        self.device = None
-        self.bufs = []
-        V.set_container(self.group, self.container)
-        if set_iommu:
-            V.ioctl(self.container, V.VFIO_SET_IOMMU, D.VFIO_NOIOMMU_IOMMU)
-        if device:
-            self.device = V.get_device_fd(self.group, bdf)
+        super().__init__(base.BACKENDS["vfio-dkms"], base.Dev(bdf), iommu=D.VFIO_NOIOMMU_IOMMU,
+                         set_iommu=set_iommu, device=device, group_path=node_of(bdf))
 
     def buffer(self, size):
-        mm = mmap.mmap(-1, size)
+        mm, va = super().buffer(size)
         mm.write(b"\x5a" * size)      # populate
         mm.seek(0)
-        self.bufs.append(mm)
-        return mm, V.buffer_address(mm)
-
-    def close(self):
-        for fd in (self.device, self.group, self.container):
-            if fd is not None:
-                os.close(fd)
-        self.device = self.group = self.container = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def bar32(self, off, val=None):
-        if val is None:
-            return struct.unpack("<I", os.pread(self.device, 4, off))[0]
-        assert os.pwrite(self.device, struct.pack("<I", val), off) == 4
-
-    def bar64(self, off, val=None):
-        if val is None:
-            return struct.unpack("<Q", os.pread(self.device, 8, off))[0]
-        assert os.pwrite(self.device, struct.pack("<Q", val), off) == 8
-
-    def cfg16(self, off, val=None):
-        o = V.region_offset(V.VFIO_PCI_CONFIG_REGION_INDEX) + off
-        if val is None:
-            return struct.unpack("<H", os.pread(self.device, 2, o))[0]
-        assert os.pwrite(self.device, struct.pack("<H", val), o) == 2
+        return mm, va
 
 
 # --- mode off ----------------------------------------------------------------

@@ -5,40 +5,11 @@ another process's open fails with EBUSY, in-tree VFIO and vfio-dkms alike
 
 import errno
 import os
-import sys
-import traceback
 
 import pytest
 
-from vfio_irq_fixtures import EDU_IDS, base, bound_device
-
-
-@pytest.fixture(scope="module", params=["in-tree", "vfio-dkms"])
-def backend(request):
-    return base.setup_backend(request.param)
-
-
-@pytest.fixture(scope="module")
-def edu(backend):
-    yield from bound_device(backend, EDU_IDS)
-
-
-def _in_child(fn):
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            fn()
-            code = 0
-        except BaseException:       # noqa: BLE001
-            traceback.print_exc()
-        finally:
-            sys.stderr.flush()
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+from vfio_fixtures import backend, edu  # noqa: F401  (both backends here)
+from vfio_process import run_in_child as _in_child
 
 
 def test_second_process_open_busy(backend, edu):

@@ -22,10 +22,13 @@ import traceback
 
 import pytest
 
+import vfio_debugfs
 import vfio_uapi as V
+from vfio_backends import wait_for
+from vfio_debugfs import parse
+from vfio_process import drop_cap as _drop_cap, run_in_child as fork_call, vm_lck_kb
 
 PAGE = mmap.PAGESIZE
-DBG = "/sys/kernel/debug/vfio-dkms"
 RW = V.VFIO_DMA_MAP_FLAG_READ | V.VFIO_DMA_MAP_FLAG_WRITE
 EDU_BUF = 0x40000
 DMA_LEN = 4095          # QEMU 7.2's edu aborts on a full 4096-byte transfer
@@ -62,24 +65,6 @@ def attr_write(edu, value):
     return 0
 
 
-def parse(name):
-    """Blocks separated by blank lines: {id: {key: [values]}}."""
-    out = {}
-    with open(os.path.join(DBG, name)) as f:
-        text = f.read()
-    for block in text.split("\n\n"):
-        lines = [l for l in block.splitlines() if l.strip()]
-        if not lines:
-            continue
-        _, ident = lines[0].split()
-        rec = {}
-        for l in lines[1:]:
-            key, _, val = l.partition(": ")
-            rec.setdefault(key, []).append(val)
-        out[ident] = rec
-    return out
-
-
 def group_rec(edu):
     return parse("groups")[edu.group]
 
@@ -94,39 +79,17 @@ def container_rec(edu):
 
 def dma_ranges(c):
     """{(start, end, prot, pid)} of a container block."""
-    out = set()
-    for d in c.get("dma", []):
-        rng, rest = d.split("] ")
-        start, end = (int(x, 16) for x in rng.lstrip("[").split(", "))
-        prot, _, pid = rest.split()
-        out.add((start, end, prot, int(pid)))
-    return out
+    return set(vfio_debugfs.dma_ranges(c))
 
 
 def rng(iova, pages, pid, prot="rw"):
     return (iova, iova + pages * PAGE - 1, prot, pid)
 
 
-def wait_for(pred, timeout=20.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
-
-
 def released(edu):
     g = group_rec(edu)
     return (g["owner"] == ["none"] and g["container"] == ["none"] and
             container_rec(edu) is None)
-
-
-def vm_lck_kb(pid="self"):
-    for line in open("/proc/%s/status" % pid):
-        if line.startswith("VmLck:"):
-            return int(line.split()[1])
-    raise AssertionError("no VmLck")
 
 
 def comm_of(pid):
@@ -424,25 +387,6 @@ def shared(edu, workers):
     assert attr_read(edu) == "0\n"
 
 
-def fork_call(fn, *args):
-    """Run fn(*args) in a child; returns its exit code (0: fn returned)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            fn(*args)
-            code = 0
-        except BaseException:       # noqa: BLE001
-            traceback.print_exc()
-        finally:
-            sys.stderr.flush()
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
-
-
 # --- the attribute -------------------------------------------------------------
 
 def test_attribute_default_off(edu):
@@ -451,24 +395,6 @@ def test_attribute_default_off(edu):
     assert st.st_uid == 0
     assert attr_read(edu) == "0\n"
     assert group_rec(edu)["shared"] == ["0"]
-
-
-class _CapHdr(ctypes.Structure):
-    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-
-class _CapData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                ("inheritable", ctypes.c_uint32)]
-
-
-def _drop_cap(cap):
-    hdr = _CapHdr(0x20080522, 0)
-    data = (_CapData * 2)()
-    assert _libc.capget(ctypes.byref(hdr), data) == 0
-    data[cap // 32].effective &= ~(1 << (cap % 32))
-    data[cap // 32].permitted &= ~(1 << (cap % 32))
-    assert _libc.capset(ctypes.byref(hdr), data) == 0
 
 
 def test_attribute_root_only(edu):
@@ -665,7 +591,7 @@ def test_set_iommu_counts_for_one_backend(backend, edu, shared):
 
 def test_no_mixing_with_non_shared_groups(backend, edu, shared):
     """A non-shared group never shares a container with a shared one."""
-    from vfio_irq_fixtures import NVME_IDS, bound_device
+    from vfio_backends import NVME_IDS, bound_device
     gen = bound_device(backend, NVME_IDS)
     nvme = next(gen)
     fds = []
