@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
+#include <stdarg.h>
 #include <vfio/vfio.h>
 %}
 
@@ -46,6 +47,29 @@ static void vfio_py_raise(int rc)
 
 	if (vfio_last_errno() != err || !msg || !*msg)
 		msg = strerror(err);
+	if (!vfio_py_error_factory) {
+		PyErr_SetObject(PyExc_OSError, Py_BuildValue("(is)", err, msg));
+		return;
+	}
+	exc = PyObject_CallFunction(vfio_py_error_factory, "is", err, msg);
+	if (!exc)
+		return;
+	PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+	Py_DECREF(exc);
+}
+%}
+
+%{
+/* Raise a vfio.Error for an errno the binding itself detected. */
+static void vfio_py_raise_errno(int err, const char *fmt, ...)
+{
+	char msg[512];
+	PyObject *exc;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	if (!vfio_py_error_factory) {
 		PyErr_SetObject(PyExc_OSError, Py_BuildValue("(is)", err, msg));
 		return;
@@ -163,6 +187,7 @@ VFIO_PAIR_OUT(uint64_t, start, last)
 VFIO_PAIR_OUT(uint64_t, offset, size)
 VFIO_PAIR_OUT(uint32_t, type, subtype)
 VFIO_PAIR_OUT(uint64_t, bus, len)
+VFIO_PAIR_OUT(uint64_t, addr, contig)
 
 /* ---- handles --------------------------------------------------------- */
 
@@ -190,6 +215,7 @@ VFIO_HANDLE(struct vfio_context)
 VFIO_HANDLE(struct vfio_device)
 VFIO_HANDLE(struct vfio_region)
 VFIO_HANDLE(struct vfio_dma)
+VFIO_HANDLE(struct vfio_dma_pool)
 VFIO_HANDLE(struct vfio_irq)
 VFIO_HANDLE(struct vfio_pci_device)
 VFIO_HANDLE(struct vfio_pci_list)
@@ -229,6 +255,8 @@ VFIO_NOGIL(vfio_pci_list_new)
 %ignore vfio_region_read;
 %ignore vfio_region_write;
 %ignore vfio_irq_wait;
+%ignore vfio_dma_pool_alloc;
+%ignore vfio_dma_pool_free;
 %ignore vfio_mmio_read8;
 %ignore vfio_mmio_read16;
 %ignore vfio_mmio_read32;
@@ -244,6 +272,7 @@ VFIO_NOGIL(vfio_pci_list_new)
 %include <vfio/device.h>
 %include <vfio/region.h>
 %include <vfio/dma.h>
+%include <vfio/dma_pool.h>
 %include <vfio/irq.h>
 const char *vfio_version(void);
 
@@ -255,6 +284,11 @@ const char *vfio_version(void);
 %native(buffer_address) PyObject *vfio_py_buffer_address(PyObject *self, PyObject *args);
 %native(dma_map_buffer) PyObject *vfio_py_dma_map_buffer(PyObject *self, PyObject *args);
 %native(memory_attach_dma) PyObject *vfio_py_memory_attach_dma(PyObject *self, PyObject *args);
+%native(memory_attach_pool_block) PyObject *vfio_py_memory_attach_pool_block(PyObject *self, PyObject *args);
+%native(memory_free_pool_block) PyObject *vfio_py_memory_free_pool_block(PyObject *self, PyObject *args);
+%native(dma_wmb) PyObject *vfio_py_dma_wmb(PyObject *self, PyObject *args);
+%native(dma_rmb) PyObject *vfio_py_dma_rmb(PyObject *self, PyObject *args);
+%native(mb) PyObject *vfio_py_mb(PyObject *self, PyObject *args);
 %native(memory_attach_region) PyObject *vfio_py_memory_attach_region(PyObject *self, PyObject *args);
 
 %{
@@ -439,6 +473,91 @@ static PyObject *vfio_py_memory_attach_dma(PyObject *self, PyObject *args)
 }
 
 /*
+ * memory_attach_pool_block(memory, pool) -> device address: take a block
+ * from a DMA pool and expose it through memory.
+ */
+static PyObject *vfio_py_memory_attach_pool_block(PyObject *self, PyObject *args)
+{
+	PyObject *mo, *ho;
+	void *pool, *vaddr = NULL;
+	uint64_t addr = 0;
+	int rc;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "O!O:alloc", &vfio_py_memory_type, &mo, &ho))
+		return NULL;
+	if (vfio_py_handle(ho, SWIGTYPE_p_vfio_dma_pool, &pool) < 0)
+		return NULL;
+	if (((struct vfio_py_memory *)mo)->base) {
+		PyErr_SetString(PyExc_RuntimeError, "memory is already attached");
+		return NULL;
+	}
+	rc = vfio_dma_pool_alloc(pool, &vaddr, &addr);
+	if (rc < 0) {
+		vfio_py_raise(rc);
+		return NULL;
+	}
+	vfio_py_memory_set((struct vfio_py_memory *)mo, vaddr, vfio_dma_pool_block_size(pool), 1,
+			   0, NULL);
+	return PyLong_FromUnsignedLongLong(addr);
+}
+
+/*
+ * memory_free_pool_block(memory, pool): detach a pool block from memory
+ * (BufferError while memoryviews of it exist) and give it back.
+ */
+static PyObject *vfio_py_memory_free_pool_block(PyObject *self, PyObject *args)
+{
+	PyObject *mo, *ho, *r;
+	void *pool, *base;
+	int rc;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "O!O:free", &vfio_py_memory_type, &mo, &ho))
+		return NULL;
+	if (vfio_py_handle(ho, SWIGTYPE_p_vfio_dma_pool, &pool) < 0)
+		return NULL;
+	base = ((struct vfio_py_memory *)mo)->base;
+	if (!base)
+		Py_RETURN_NONE;
+	r = vfio_py_memory_detach(mo, NULL);
+	if (!r)
+		return NULL;
+	Py_DECREF(r);
+	rc = vfio_dma_pool_free(pool, base);
+	if (rc < 0) {
+		vfio_py_raise(rc);
+		return NULL;
+	}
+	Py_RETURN_NONE;
+}
+
+/* The barriers of vfio/barrier.h, for drivers written in Python. */
+static PyObject *vfio_py_dma_wmb(PyObject *self, PyObject *args)
+{
+	(void)self;
+	(void)args;
+	vfio_dma_wmb();
+	Py_RETURN_NONE;
+}
+
+static PyObject *vfio_py_dma_rmb(PyObject *self, PyObject *args)
+{
+	(void)self;
+	(void)args;
+	vfio_dma_rmb();
+	Py_RETURN_NONE;
+}
+
+static PyObject *vfio_py_mb(PyObject *self, PyObject *args)
+{
+	(void)self;
+	(void)args;
+	vfio_mb();
+	Py_RETURN_NONE;
+}
+
+/*
  * memory_attach_region(memory, region): mmap a region (vfio_region_map)
  * and expose it; only its mmappable (sparse) areas are accessible.
  */
@@ -568,6 +687,49 @@ VFIO_PY_REGIONIO_RW(16)
 VFIO_PY_REGIONIO_RW(32)
 VFIO_PY_REGIONIO_RW(64)
 
+/*
+ * poll32/poll64(offset, mask, value, timeout): each check is one register
+ * read with the GIL held (a close from another thread cannot free the
+ * handle mid-read); only the sleeps between checks release it.
+ */
+#define VFIO_PY_REGIONIO_POLL(BITS)					\
+static PyObject *vfio_py_regionio_poll##BITS(PyObject *self, PyObject *const *args, \
+					     Py_ssize_t nargs)		\
+{									\
+	unsigned long long mask, value;					\
+	struct vfio_py_poll p;						\
+	struct vfio_region *r;						\
+	uint##BITS##_t v = 0;						\
+	uint64_t off;							\
+	int rc, next;							\
+	if (vfio_py_poll_args(args, nargs, "poll" #BITS, BITS, &mask, &value) < 0 || \
+	    vfio_py_u64(args[0], UINT64_MAX, &off) < 0 ||		\
+	    vfio_py_poll_start(&p, args[3]) < 0)			\
+		return NULL;						\
+	do {								\
+		r = vfio_py_regionio_get(self);				\
+		if (!r)							\
+			return NULL;					\
+		rc = vfio_region_read##BITS(r, off, &v);		\
+		if (rc < 0) {						\
+			vfio_py_raise(rc);				\
+			return NULL;					\
+		}							\
+		if ((v & mask) == value)				\
+			return PyLong_FromUnsignedLongLong(v);		\
+		next = vfio_py_poll_next(&p);				\
+		if (next < 0)						\
+			return NULL;					\
+	} while (next);							\
+	vfio_py_raise_errno(ETIMEDOUT,					\
+			    "region %u offset %#llx: (%#llx & %#llx) != %#llx after %g s", \
+			    vfio_region_index(r),					\
+			    (unsigned long long)off, (unsigned long long)v, mask, value, p.timeout); \
+	return NULL;							\
+}
+VFIO_PY_REGIONIO_POLL(32)
+VFIO_PY_REGIONIO_POLL(64)
+
 #define VFIO_PY_REGIONIO_METHODS(BITS, WHAT)				\
 	{"read" #BITS, vfio_py_regionio_read##BITS, METH_O,		\
 	 "read" #BITS "(offset) -> int: read " WHAT " at offset (one pread)."}, \
@@ -578,6 +740,13 @@ static PyMethodDef vfio_py_regionio_methods[] = {
 	VFIO_PY_REGIONIO_METHODS(16, "16 bits (little endian)"),
 	VFIO_PY_REGIONIO_METHODS(32, "32 bits (little endian)"),
 	VFIO_PY_REGIONIO_METHODS(64, "64 bits (little endian)"),
+	{"poll32", (PyCFunction)(void (*)(void))vfio_py_regionio_poll32, METH_FASTCALL,
+	 "poll32(offset, mask, value, timeout) -> int: wait until (read32(offset) & mask) == value.\n\n"
+	 "timeout is in seconds (None: no limit).  Returns the matching value; raises\n"
+	 "TimeoutError (a vfio.Error, ETIMEDOUT) when it does not match in time.\n"
+	 "Other threads run while it sleeps between reads."},
+	{"poll64", (PyCFunction)(void (*)(void))vfio_py_regionio_poll64, METH_FASTCALL,
+	 "poll64(offset, mask, value, timeout) -> int: poll32 for a 64-bit register."},
 	{"_attach", vfio_py_regionio_attach, METH_O, "Take a vfio_region handle."},
 	{"_detach", vfio_py_regionio_detach, METH_NOARGS, "Forget the handle (device closed)."},
 	{NULL, NULL, 0, NULL},
