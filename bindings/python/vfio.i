@@ -776,3 +776,99 @@ static PyTypeObject vfio_py_regionio_type = {
 	if (PyModule_AddObject(m, "RegionIO", (PyObject *)&vfio_py_regionio_type) < 0)
 		return NULL;
 %}
+
+/*
+ * ---- host-test build only (tests/host/python) --------------------------
+ * Compiled with -DVFIO_PY_TESTING against the static libvfio: hooks that
+ * point the library at a fake sysfs and give a context a stand-in IOMMU
+ * backend, so the package's lifetime rules run without a device.  The
+ * installed extension has none of this.
+ */
+%{
+#ifdef VFIO_PY_TESTING
+#include "private.h"
+
+/* _test_set_roots(sysfs_root, dev_root): "" is the real system. */
+static PyObject *vfio_py_test_set_roots(PyObject *self, PyObject *args)
+{
+	const char *sys, *dev;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "ss:_test_set_roots", &sys, &dev))
+		return NULL;
+	vfio__set_sysfs_root(sys);
+	vfio__set_dev_root(dev);
+	Py_RETURN_NONE;
+}
+
+static int vfio_py_fake_map(struct vfio_context *ctx, void *vaddr, uint64_t iova, uint64_t size,
+			    unsigned int flags)
+{
+	(void)ctx, (void)vaddr, (void)iova, (void)size, (void)flags;
+	return 0;
+}
+
+static int vfio_py_fake_unmap(struct vfio_context *ctx, uint64_t iova, uint64_t size)
+{
+	(void)ctx, (void)iova, (void)size;
+	return 0;
+}
+
+static void vfio_py_fake_close(struct vfio_context *ctx)
+{
+	(void)ctx;
+}
+
+static const struct vfio__backend vfio_py_fake_backend = {
+	.id = VFIO_BACKEND_VFIO, .name = "vfio", .dma_map = vfio_py_fake_map,
+	.dma_unmap = vfio_py_fake_unmap, .ctx_close = vfio_py_fake_close,
+};
+
+/* _test_fake_iommu(ctx): DMA in this context maps through a stand-in backend. */
+static PyObject *vfio_py_test_fake_iommu(PyObject *self, PyObject *arg)
+{
+	const struct vfio__iova_range r = { 0, (UINT64_C(1) << 39) - 1 };
+	struct vfio_context *ctx;
+	void *p;
+
+	(void)self;
+	if (vfio_py_handle(arg, SWIGTYPE_p_vfio_context, &p) < 0)
+		return NULL;
+	ctx = p;
+	ctx->ops = &vfio_py_fake_backend;
+	ctx->iommu_set = true;
+	vfio__iova_fini(&ctx->iova);
+	vfio__iova_init(&ctx->iova, &r, 1, ctx->pgsize);
+	Py_RETURN_NONE;
+}
+
+/* _test_memory(memory, bytearray): expose a bytearray's bytes through memory. */
+static PyObject *vfio_py_test_memory(PyObject *self, PyObject *args)
+{
+	PyObject *mo, *ba;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "O!O!:_test_memory", &vfio_py_memory_type, &mo,
+			      &PyByteArray_Type, &ba))
+		return NULL;
+	if (vfio_py_memory_set((struct vfio_py_memory *)mo, PyByteArray_AS_STRING(ba),
+			       PyByteArray_GET_SIZE(ba), 1, 0, NULL) < 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef vfio_py_test_methods[] = {
+	{"_test_set_roots", vfio_py_test_set_roots, METH_VARARGS, NULL},
+	{"_test_fake_iommu", vfio_py_test_fake_iommu, METH_O, NULL},
+	{"_test_memory", vfio_py_test_memory, METH_VARARGS, NULL},
+	{NULL, NULL, 0, NULL},
+};
+#endif
+%}
+
+%init %{
+#ifdef VFIO_PY_TESTING
+	if (PyModule_AddFunctions(m, vfio_py_test_methods) < 0)
+		return NULL;
+#endif
+%}

@@ -1085,8 +1085,8 @@ class DmaPool(_Resource):
         if self._pool is None:
             return
         _busy(self._blocks)
+        pool = self._pool
         self._invalidate()
-        pool, self._pool = self._pool, None
         self.context._pools.discard(self)
         _n.vfio_dma_pool_destroy(pool)
 
