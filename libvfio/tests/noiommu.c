@@ -178,6 +178,65 @@ int main(int argc, char **argv)
 		   "address lookups per segment (0x%llx)", (unsigned long long)iova);
 	}
 
+	/* The device address of any byte: segment by segment. */
+	if (big) {
+		uint64_t off = 0, addr, contig;
+		int bad = 0;
+
+		for (unsigned int i = 0; i < vfio_dma_num_segments(big); i++) {
+			vfio_dma_get_segment(big, i, &bus, &len);
+			if (vfio_dma_device_addr(big, off, &addr, &contig) || addr != bus ||
+			    contig != len ||
+			    vfio_dma_device_addr(big, off + len - 1, &addr, &contig) ||
+			    addr != bus + len - 1 || contig != 1)
+				bad++;
+			off += len;
+		}
+		OK(!bad && vfio_dma_device_addr(big, 37 * PAGE + 123, &addr, NULL) == 0 &&
+		   addr == phys_of((char *)vfio_dma_vaddr(big) + 37 * PAGE) + 123 &&
+		   vfio_dma_device_addr(big, 64 * PAGE, &addr, NULL) == -ERANGE,
+		   "vfio_dma_device_addr() over %u segments: first and last byte of each, byte 37*4096+123",
+		   vfio_dma_num_segments(big));
+	}
+
+	/* DMA pool blocks carry bus addresses and are contiguous for the device. */
+	{
+		struct vfio_dma_pool *pool = NULL, *bigpool = NULL;
+		uint8_t *b[8];
+		uint64_t a[8];
+		int bad = 0;
+
+		ret = vfio_dma_pool_new(ctx, 1024, 64, 0, &pool);
+		for (int i = 0; !ret && i < 8; i++) {
+			ret = vfio_dma_pool_alloc(pool, (void **)&b[i], &a[i]);
+			if (!ret && (a[i] != phys_of(b[i]) + ((uintptr_t)b[i] & (PAGE - 1)) ||
+				     (a[i] & 63) || a[i] + 1023 > limit))
+				bad++;
+		}
+		OK(ret == 0 && !bad, "pool: 8 blocks of 1 KiB, bus address = physical address, 64-aligned");
+		if (!ret && bar) {
+			for (int i = 0; i < 1024; i++)
+				b[0][i] = (uint8_t)(i * 7 + 3);
+			vfio_dma_wmb();
+			vfio_device_set_bus_master(edu, true);
+			OK(edu_dma(bar, a[0], EDU_BUF, 1024, 0) == 0 &&
+			   edu_dma(bar, EDU_BUF, a[7], 1024, 1) == 0 && !memcmp(b[0], b[7], 1024),
+			   "pool: edu DMA block -> device -> block by bus address");
+			vfio_device_set_bus_master(edu, false);
+		}
+		vfio_dma_pool_destroy(pool);
+
+		ret = vfio_dma_pool_new(ctx, 3 * PAGE, PAGE, 0, &bigpool);
+		if (!ret)
+			ret = vfio_dma_pool_alloc(bigpool, (void **)&b[0], &a[0]);
+		bad = 0;
+		for (unsigned int i = 0; !ret && i < 3; i++)
+			bad += phys_of(b[0] + i * PAGE) != a[0] + i * PAGE;
+		OK(ret == 0 && !bad,
+		   "pool: a 3-page block is physically contiguous (hugepage chunk; needs vm.nr_hugepages >= 1)");
+		vfio_dma_pool_destroy(bigpool);
+	}
+
 	/* No caller-chosen IOVAs; DMA limit enforced. */
 	{
 		void *mem = vfio_dma_vaddr(big ? big : src);
