@@ -729,7 +729,7 @@ def main():
     def step(what, result, good=True):
         nonlocal failures
         failures += not good
-        print("%-36s %s%s" % (what, result, "" if good else "   <-- FAILED"), flush=True)
+        print("%-40s %s%s" % (what, result, "" if good else "   <-- FAILED"), flush=True)
 
     pci = vfio.pci_device(args.address) if args.address else find_nvme()
     step("NVMe controller", "%s (%04x:%04x), driver %s, IOMMU group %s" % (
