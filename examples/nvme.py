@@ -125,9 +125,12 @@ def image_pattern(offset, length):
     out = bytearray()
     for sector in range(offset // IMAGE_SECTOR, (offset + length) // IMAGE_SECTOR):
         head = b"vfio-dkms nvme test image, sector %010d\n" % sector
-        fill = bytes((sector * 7 + i) & 0xFF for i in range(IMAGE_SECTOR - len(head)))
-        out += head + fill
+        start = (sector * 7 + len(head)) & 0xFF
+        out += head + _BYTE_RAMP[start:start + IMAGE_SECTOR - len(head)]
     return bytes(out)
+
+
+_BYTE_RAMP = bytes(range(256)) * 4      # any 512-byte run of 0, 1, 2, ... mod 256
 
 
 def write_image(path, size, pattern_bytes):
@@ -223,6 +226,7 @@ class QueuePair:
         self.free_cids = list(range(depth - 1))
         self.inflight = {}
         self.done = {}
+        self.created = []             # "cq", "sq": what the controller has
         self.sq_doorbell = 0x1000 + (2 * qid) * (4 << ctrl.dstrd)
         self.cq_doorbell = 0x1000 + (2 * qid + 1) * (4 << ctrl.dstrd)
 
@@ -470,18 +474,24 @@ class Controller:
         self.io = QueuePair(self, 1, depth, irq)
         # CDW10: queue size - 1 (31:16), queue id (15:0).  CQ CDW11: vector
         # (31:16), interrupts enabled (bit 1), physically contiguous (bit 0).
-        ien = 2 if irq is not None else 0
+        # Without MSI-X only vector 0 exists, and polling needs none.
+        vector_ien = 1 << 16 | 2 if irq is not None else 0
         self.admin_command(command(ADMIN_CREATE_CQ, prp1=self.io.cq_addr,
-                                   cdw10=(depth - 1) << 16 | 1, cdw11=1 << 16 | ien | 1))
+                                   cdw10=(depth - 1) << 16 | 1, cdw11=vector_ien | 1))
+        self.io.created.append("cq")
         # SQ CDW11: its CQ id (31:16), priority (2:1), physically contiguous.
         self.admin_command(command(ADMIN_CREATE_SQ, prp1=self.io.sq_addr,
                                    cdw10=(depth - 1) << 16 | 1, cdw11=1 << 16 | 1))
+        self.io.created.append("sq")
 
     def delete_io_queues(self):
         if self.io is None:
             return
-        self.admin_command(command(ADMIN_DELETE_SQ, cdw10=1))
-        self.admin_command(command(ADMIN_DELETE_CQ, cdw10=1))
+        # The SQ goes first: a CQ cannot be deleted while an SQ feeds it.
+        if "sq" in self.io.created:
+            self.admin_command(command(ADMIN_DELETE_SQ, cdw10=1))
+        if "cq" in self.io.created:
+            self.admin_command(command(ADMIN_DELETE_CQ, cdw10=1))
         self.io.free()
         self.io = None
 
@@ -530,7 +540,9 @@ class Namespace:
         depth = ctrl.io.depth - 1
         self.list_pages = ctrl.prp_list_pages(depth)   # one per command slot
 
-    def _rw(self, opcode, lba, buf, offset, length, ring=True):
+    def submit(self, opcode, lba, buf, offset, length, ring=True):
+        """Queue one Read or Write of buf[offset:offset + length] at *lba*;
+        returns its command id (see QueuePair.wait)."""
         if length % self.block_size or not length:
             raise ValueError("length %d is not a multiple of %d" % (length, self.block_size))
         if length > self.max_transfer:
@@ -538,7 +550,11 @@ class Namespace:
                              % (length, self.max_transfer))
         io = self.ctrl.io
         cid = io.reserve()
-        prp1, prp2 = self.ctrl.prps(buf, offset, length, self.list_pages[cid])
+        try:
+            prp1, prp2 = self.ctrl.prps(buf, offset, length, self.list_pages[cid])
+        except ValueError:
+            io.free_cids.append(cid)
+            raise
         # CDW10-11: starting LBA; CDW12 bits 15:0: number of blocks - 1.
         entry = command(opcode, nsid=self.nsid, prp1=prp1, prp2=prp2,
                         cdw10=lba & 0xFFFFFFFF, cdw11=lba >> 32,
@@ -551,7 +567,7 @@ class Namespace:
         done = 0
         while done < length:
             n = min(self.max_transfer, length - done)
-            cid = self._rw(opcode, lba + done // self.block_size, buf, offset + done, n)
+            cid = self.submit(opcode, lba + done // self.block_size, buf, offset + done, n)
             self.ctrl.io.wait(cid, self.ctrl.IO_TIMEOUT)
             done += n
 
@@ -577,7 +593,7 @@ class Namespace:
             batch = 0
             while todo and inflight < depth:
                 i, lba = todo.pop(0)
-                self._rw(NVM_READ, lba, buf, (i * length) % buf.size, length, ring=False)
+                self.submit(NVM_READ, lba, buf, (i * length) % buf.size, length, ring=False)
                 inflight += 1
                 batch += 1
             if batch:
@@ -591,13 +607,15 @@ class Namespace:
 def shutdown(ctrl):
     """Delete the I/O queues, tell the controller we are going away (CC.SHN =
     normal) and wait until it says it has finished (CSTS.SHST = complete),
-    then disable it.  Frees every DMA buffer the driver allocated."""
+    then disable it.  Frees every DMA buffer the driver allocated.  Returns
+    CSTS as it was when the shutdown completed (None if never enabled)."""
+    csts = None
     try:
         if ctrl.admin is not None and ctrl.bar.read32(ctrl.CSTS) & ctrl.CSTS_RDY:
             ctrl.delete_io_queues()
             cc = ctrl.bar.read32(ctrl.CC)
             ctrl.bar.write32(ctrl.CC, cc | ctrl.CC_SHN_NORMAL)
-            ctrl._wait_csts(ctrl.CSTS_SHST_MASK, ctrl.CSTS_SHST_DONE, "shut down")
+            csts = ctrl._wait_csts(ctrl.CSTS_SHST_MASK, ctrl.CSTS_SHST_DONE, "shut down")
             ctrl.disable()
     finally:
         for q in (ctrl.io, ctrl.admin):
@@ -611,6 +629,7 @@ def shutdown(ctrl):
             ctrl.dev.irq_disable("msix")
             ctrl.irqs = []
         ctrl.dev.set_bus_master(False)
+    return csts
 
 
 # --------------------------------------------------------------------------
@@ -625,8 +644,14 @@ def find_nvme():
 
 
 def pattern(seed, length):
-    """Test data for the write/read-back check: differs per seed and offset."""
-    return bytes((seed * 13 + i * 7 + (i >> 9)) & 0xFF for i in range(length))
+    """Test data for the write/read-back check: every 512 bytes start with
+    their offset and the seed, the rest is a ramp, so misplaced blocks show."""
+    out = bytearray()
+    for off in range(0, length, 512):
+        head = b"seed %d offset %d\n" % (seed, off)
+        start = (seed + off // 512) & 0xFF
+        out += (head + _BYTE_RAMP[start:start + 512 - len(head)])[:length - off]
+    return bytes(out)
 
 
 def run(dev, args, step):
@@ -701,8 +726,9 @@ def run(dev, args, step):
             except NvmeError as e:
                 step("read past the end", "NvmeError: %s" % e, (e.sct, e.sc) == (0, 0x80))
     finally:
-        shutdown(ctrl)
-    step("shutdown (CC.SHN)", "CSTS %#x, buffers freed" % ctrl.bar.read32(ctrl.CSTS))
+        csts = shutdown(ctrl)
+    step("shutdown (CC.SHN)", "CSTS %#x (shutdown complete), disabled, buffers freed" % csts,
+         csts is not None and csts & ctrl.CSTS_SHST_MASK == ctrl.CSTS_SHST_DONE)
 
 
 def main():
