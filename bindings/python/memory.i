@@ -131,6 +131,150 @@ VFIO_PY_RW(16)
 VFIO_PY_RW(32)
 VFIO_PY_RW(64)
 
+/*
+ * Polling (Memory.poll32/64 here, Region.poll32/64 in vfio.i).  Every check
+ * runs with the GIL held, so the object cannot be closed under it; only the
+ * sleeps between checks release the GIL.  Sleeps grow from 1 us to 1 ms.
+ */
+struct vfio_py_poll {
+	struct timespec deadline;
+	int forever;
+	int last_check;	/* the deadline passed: one more check, then stop */
+	long sleep_ns;
+	double timeout;
+};
+
+static void vfio_py_raise_errno(int err, const char *fmt, ...);
+
+/* timeout: seconds (int or float) or None for no limit. */
+static int vfio_py_poll_start(struct vfio_py_poll *p, PyObject *to)
+{
+	double t;
+
+	memset(p, 0, sizeof(*p));
+	clock_gettime(CLOCK_MONOTONIC, &p->deadline);
+	if (to == Py_None) {
+		p->forever = 1;
+		return 0;
+	}
+	if (PyBool_Check(to) || !(PyLong_Check(to) || PyFloat_Check(to))) {
+		PyErr_SetString(PyExc_TypeError, "timeout must be a number of seconds or None");
+		return -1;
+	}
+	t = PyFloat_AsDouble(to);
+	if (t == -1.0 && PyErr_Occurred())
+		return -1;
+	if (!(t >= 0)) {
+		PyErr_SetString(PyExc_ValueError, "timeout must not be negative");
+		return -1;
+	}
+	if (t > 1e9)
+		t = 1e9;
+	p->timeout = t;
+	p->deadline.tv_sec += (time_t)t;
+	p->deadline.tv_nsec += (long)((t - (double)(time_t)t) * 1e9);
+	if (p->deadline.tv_nsec >= 1000000000L) {
+		p->deadline.tv_sec++;
+		p->deadline.tv_nsec -= 1000000000L;
+	}
+	return 0;
+}
+
+/* After a check that did not match: 1 to check again, 0 when timed out, -1 on a signal. */
+static int vfio_py_poll_next(struct vfio_py_poll *p)
+{
+	struct timespec now, ts;
+
+	if (p->last_check)
+		return 0;
+	if (!p->forever) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > p->deadline.tv_sec ||
+		    (now.tv_sec == p->deadline.tv_sec && now.tv_nsec >= p->deadline.tv_nsec)) {
+			p->last_check = 1;
+			return 1;
+		}
+	}
+	p->sleep_ns = p->sleep_ns ? p->sleep_ns * 2 : 1000;
+	if (p->sleep_ns > 1000000L)
+		p->sleep_ns = 1000000L;
+	ts.tv_sec = 0;
+	ts.tv_nsec = p->sleep_ns;
+	Py_BEGIN_ALLOW_THREADS
+	nanosleep(&ts, NULL);
+	Py_END_ALLOW_THREADS
+	if (PyErr_CheckSignals() < 0)
+		return -1;
+	return 1;
+}
+
+/* Parse (offset, mask, value, timeout) of a poll call. */
+static int vfio_py_poll_args(PyObject *const *args, Py_ssize_t nargs, const char *name, int bits,
+			     unsigned long long *mask, unsigned long long *value)
+{
+	unsigned long long max = bits == 64 ? ~0ULL : (1ULL << bits) - 1;
+	int i;
+
+	if (nargs != 4) {
+		PyErr_Format(PyExc_TypeError, "%s(offset, mask, value, timeout) takes 4 arguments (%zd given)",
+			     name, nargs);
+		return -1;
+	}
+	for (i = 1; i <= 2; i++) {
+		unsigned long long v;
+
+		if (!PyLong_Check(args[i]) || PyBool_Check(args[i])) {
+			PyErr_Format(PyExc_TypeError, "%s must be an integer", i == 1 ? "mask" : "value");
+			return -1;
+		}
+		v = PyLong_AsUnsignedLongLong(args[i]);
+		if ((v == (unsigned long long)-1 && PyErr_Occurred()) || v > max) {
+			PyErr_Clear();
+			PyErr_Format(PyExc_ValueError, "%s %R does not fit in %d bits",
+				     i == 1 ? "mask" : "value", args[i], bits);
+			return -1;
+		}
+		*(i == 1 ? mask : value) = v;
+	}
+	if (*value & ~*mask) {
+		PyErr_Format(PyExc_ValueError, "value %#llx has bits outside mask %#llx", *value, *mask);
+		return -1;
+	}
+	return 0;
+}
+
+#define VFIO_PY_MEMORY_POLL(BITS)						\
+static PyObject *vfio_py_memory_poll##BITS(PyObject *self, PyObject *const *args, \
+					   Py_ssize_t nargs)			\
+{									\
+	struct vfio_py_memory *m = (struct vfio_py_memory *)self;	\
+	unsigned long long mask, value, v;				\
+	struct vfio_py_poll p;						\
+	char *addr;							\
+	int next;							\
+	if (vfio_py_poll_args(args, nargs, "poll" #BITS, BITS, &mask, &value) < 0 || \
+	    vfio_py_poll_start(&p, args[3]) < 0)			\
+		return NULL;						\
+	do {								\
+		addr = vfio_py_memory_at(m, args[0], BITS / 8, BITS / 8, 0); \
+		if (!addr)						\
+			return NULL;					\
+		v = *(volatile uint##BITS##_t *)addr;			\
+		if ((v & mask) == value) {				\
+			vfio_dma_rmb();					\
+			return PyLong_FromUnsignedLongLong(v);		\
+		}							\
+		next = vfio_py_poll_next(&p);				\
+		if (next < 0)						\
+			return NULL;					\
+	} while (next);							\
+	vfio_py_raise_errno(ETIMEDOUT, "memory offset %#llx: (%#llx & %#llx) != %#llx after %g s", \
+			    PyLong_AsUnsignedLongLong(args[0]), v, mask, value, p.timeout); \
+	return NULL;							\
+}
+VFIO_PY_MEMORY_POLL(32)
+VFIO_PY_MEMORY_POLL(64)
+
 static PyObject *vfio_py_memory_read(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
 	Py_ssize_t len;
@@ -264,6 +408,13 @@ static PyMethodDef vfio_py_memory_methods[] = {
 	 "write32(offset, value): one aligned 32-bit store."},
 	{"write64", (PyCFunction)(void (*)(void))vfio_py_memory_write64, METH_FASTCALL,
 	 "write64(offset, value): one aligned 64-bit store."},
+	{"poll32", (PyCFunction)(void (*)(void))vfio_py_memory_poll32, METH_FASTCALL,
+	 "poll32(offset, mask, value, timeout) -> int: wait until (read32(offset) & mask) == value.\n\n"
+	 "timeout is in seconds (None: no limit).  Returns the matching value; raises\n"
+	 "TimeoutError (a vfio.Error, ETIMEDOUT) when it does not match in time.  A read\n"
+	 "barrier follows the matching load.  Other threads run while it sleeps."},
+	{"poll64", (PyCFunction)(void (*)(void))vfio_py_memory_poll64, METH_FASTCALL,
+	 "poll64(offset, mask, value, timeout) -> int: poll32 for an aligned 64-bit word."},
 	{"read", (PyCFunction)(void (*)(void))vfio_py_memory_read, METH_FASTCALL,
 	 "read(offset, length) -> bytes: copy bytes out."},
 	{"write", (PyCFunction)(void (*)(void))vfio_py_memory_write, METH_FASTCALL,

@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
+#include <stdarg.h>
 #include <vfio/vfio.h>
 %}
 
@@ -46,6 +47,29 @@ static void vfio_py_raise(int rc)
 
 	if (vfio_last_errno() != err || !msg || !*msg)
 		msg = strerror(err);
+	if (!vfio_py_error_factory) {
+		PyErr_SetObject(PyExc_OSError, Py_BuildValue("(is)", err, msg));
+		return;
+	}
+	exc = PyObject_CallFunction(vfio_py_error_factory, "is", err, msg);
+	if (!exc)
+		return;
+	PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+	Py_DECREF(exc);
+}
+%}
+
+%{
+/* Raise a vfio.Error for an errno the binding itself detected. */
+static void vfio_py_raise_errno(int err, const char *fmt, ...)
+{
+	char msg[512];
+	PyObject *exc;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	if (!vfio_py_error_factory) {
 		PyErr_SetObject(PyExc_OSError, Py_BuildValue("(is)", err, msg));
 		return;
@@ -163,6 +187,7 @@ VFIO_PAIR_OUT(uint64_t, start, last)
 VFIO_PAIR_OUT(uint64_t, offset, size)
 VFIO_PAIR_OUT(uint32_t, type, subtype)
 VFIO_PAIR_OUT(uint64_t, bus, len)
+VFIO_PAIR_OUT(uint64_t, addr, contig)
 
 /* ---- handles --------------------------------------------------------- */
 
@@ -190,6 +215,7 @@ VFIO_HANDLE(struct vfio_context)
 VFIO_HANDLE(struct vfio_device)
 VFIO_HANDLE(struct vfio_region)
 VFIO_HANDLE(struct vfio_dma)
+VFIO_HANDLE(struct vfio_dma_pool)
 VFIO_HANDLE(struct vfio_irq)
 VFIO_HANDLE(struct vfio_pci_device)
 VFIO_HANDLE(struct vfio_pci_list)
@@ -229,6 +255,8 @@ VFIO_NOGIL(vfio_pci_list_new)
 %ignore vfio_region_read;
 %ignore vfio_region_write;
 %ignore vfio_irq_wait;
+%ignore vfio_dma_pool_alloc;
+%ignore vfio_dma_pool_free;
 %ignore vfio_mmio_read8;
 %ignore vfio_mmio_read16;
 %ignore vfio_mmio_read32;
@@ -244,6 +272,7 @@ VFIO_NOGIL(vfio_pci_list_new)
 %include <vfio/device.h>
 %include <vfio/region.h>
 %include <vfio/dma.h>
+%include <vfio/dma_pool.h>
 %include <vfio/irq.h>
 const char *vfio_version(void);
 
@@ -255,6 +284,11 @@ const char *vfio_version(void);
 %native(buffer_address) PyObject *vfio_py_buffer_address(PyObject *self, PyObject *args);
 %native(dma_map_buffer) PyObject *vfio_py_dma_map_buffer(PyObject *self, PyObject *args);
 %native(memory_attach_dma) PyObject *vfio_py_memory_attach_dma(PyObject *self, PyObject *args);
+%native(memory_attach_pool_block) PyObject *vfio_py_memory_attach_pool_block(PyObject *self, PyObject *args);
+%native(memory_free_pool_block) PyObject *vfio_py_memory_free_pool_block(PyObject *self, PyObject *args);
+%native(dma_wmb) PyObject *vfio_py_dma_wmb(PyObject *self, PyObject *args);
+%native(dma_rmb) PyObject *vfio_py_dma_rmb(PyObject *self, PyObject *args);
+%native(mb) PyObject *vfio_py_mb(PyObject *self, PyObject *args);
 %native(memory_attach_region) PyObject *vfio_py_memory_attach_region(PyObject *self, PyObject *args);
 
 %{
@@ -439,6 +473,91 @@ static PyObject *vfio_py_memory_attach_dma(PyObject *self, PyObject *args)
 }
 
 /*
+ * memory_attach_pool_block(memory, pool) -> device address: take a block
+ * from a DMA pool and expose it through memory.
+ */
+static PyObject *vfio_py_memory_attach_pool_block(PyObject *self, PyObject *args)
+{
+	PyObject *mo, *ho;
+	void *pool, *vaddr = NULL;
+	uint64_t addr = 0;
+	int rc;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "O!O:alloc", &vfio_py_memory_type, &mo, &ho))
+		return NULL;
+	if (vfio_py_handle(ho, SWIGTYPE_p_vfio_dma_pool, &pool) < 0)
+		return NULL;
+	if (((struct vfio_py_memory *)mo)->base) {
+		PyErr_SetString(PyExc_RuntimeError, "memory is already attached");
+		return NULL;
+	}
+	rc = vfio_dma_pool_alloc(pool, &vaddr, &addr);
+	if (rc < 0) {
+		vfio_py_raise(rc);
+		return NULL;
+	}
+	vfio_py_memory_set((struct vfio_py_memory *)mo, vaddr, vfio_dma_pool_block_size(pool), 1,
+			   0, NULL);
+	return PyLong_FromUnsignedLongLong(addr);
+}
+
+/*
+ * memory_free_pool_block(memory, pool): detach a pool block from memory
+ * (BufferError while memoryviews of it exist) and give it back.
+ */
+static PyObject *vfio_py_memory_free_pool_block(PyObject *self, PyObject *args)
+{
+	PyObject *mo, *ho, *r;
+	void *pool, *base;
+	int rc;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "O!O:free", &vfio_py_memory_type, &mo, &ho))
+		return NULL;
+	if (vfio_py_handle(ho, SWIGTYPE_p_vfio_dma_pool, &pool) < 0)
+		return NULL;
+	base = ((struct vfio_py_memory *)mo)->base;
+	if (!base)
+		Py_RETURN_NONE;
+	r = vfio_py_memory_detach(mo, NULL);
+	if (!r)
+		return NULL;
+	Py_DECREF(r);
+	rc = vfio_dma_pool_free(pool, base);
+	if (rc < 0) {
+		vfio_py_raise(rc);
+		return NULL;
+	}
+	Py_RETURN_NONE;
+}
+
+/* The barriers of vfio/barrier.h, for drivers written in Python. */
+static PyObject *vfio_py_dma_wmb(PyObject *self, PyObject *args)
+{
+	(void)self;
+	(void)args;
+	vfio_dma_wmb();
+	Py_RETURN_NONE;
+}
+
+static PyObject *vfio_py_dma_rmb(PyObject *self, PyObject *args)
+{
+	(void)self;
+	(void)args;
+	vfio_dma_rmb();
+	Py_RETURN_NONE;
+}
+
+static PyObject *vfio_py_mb(PyObject *self, PyObject *args)
+{
+	(void)self;
+	(void)args;
+	vfio_mb();
+	Py_RETURN_NONE;
+}
+
+/*
  * memory_attach_region(memory, region): mmap a region (vfio_region_map)
  * and expose it; only its mmappable (sparse) areas are accessible.
  */
@@ -568,6 +687,49 @@ VFIO_PY_REGIONIO_RW(16)
 VFIO_PY_REGIONIO_RW(32)
 VFIO_PY_REGIONIO_RW(64)
 
+/*
+ * poll32/poll64(offset, mask, value, timeout): each check is one register
+ * read with the GIL held (a close from another thread cannot free the
+ * handle mid-read); only the sleeps between checks release it.
+ */
+#define VFIO_PY_REGIONIO_POLL(BITS)					\
+static PyObject *vfio_py_regionio_poll##BITS(PyObject *self, PyObject *const *args, \
+					     Py_ssize_t nargs)		\
+{									\
+	unsigned long long mask, value;					\
+	struct vfio_py_poll p;						\
+	struct vfio_region *r;						\
+	uint##BITS##_t v = 0;						\
+	uint64_t off;							\
+	int rc, next;							\
+	if (vfio_py_poll_args(args, nargs, "poll" #BITS, BITS, &mask, &value) < 0 || \
+	    vfio_py_u64(args[0], UINT64_MAX, &off) < 0 ||		\
+	    vfio_py_poll_start(&p, args[3]) < 0)			\
+		return NULL;						\
+	do {								\
+		r = vfio_py_regionio_get(self);				\
+		if (!r)							\
+			return NULL;					\
+		rc = vfio_region_read##BITS(r, off, &v);		\
+		if (rc < 0) {						\
+			vfio_py_raise(rc);				\
+			return NULL;					\
+		}							\
+		if ((v & mask) == value)				\
+			return PyLong_FromUnsignedLongLong(v);		\
+		next = vfio_py_poll_next(&p);				\
+		if (next < 0)						\
+			return NULL;					\
+	} while (next);							\
+	vfio_py_raise_errno(ETIMEDOUT,					\
+			    "region %u offset %#llx: (%#llx & %#llx) != %#llx after %g s", \
+			    vfio_region_index(r),					\
+			    (unsigned long long)off, (unsigned long long)v, mask, value, p.timeout); \
+	return NULL;							\
+}
+VFIO_PY_REGIONIO_POLL(32)
+VFIO_PY_REGIONIO_POLL(64)
+
 #define VFIO_PY_REGIONIO_METHODS(BITS, WHAT)				\
 	{"read" #BITS, vfio_py_regionio_read##BITS, METH_O,		\
 	 "read" #BITS "(offset) -> int: read " WHAT " at offset (one pread)."}, \
@@ -578,6 +740,13 @@ static PyMethodDef vfio_py_regionio_methods[] = {
 	VFIO_PY_REGIONIO_METHODS(16, "16 bits (little endian)"),
 	VFIO_PY_REGIONIO_METHODS(32, "32 bits (little endian)"),
 	VFIO_PY_REGIONIO_METHODS(64, "64 bits (little endian)"),
+	{"poll32", (PyCFunction)(void (*)(void))vfio_py_regionio_poll32, METH_FASTCALL,
+	 "poll32(offset, mask, value, timeout) -> int: wait until (read32(offset) & mask) == value.\n\n"
+	 "timeout is in seconds (None: no limit).  Returns the matching value; raises\n"
+	 "TimeoutError (a vfio.Error, ETIMEDOUT) when it does not match in time.\n"
+	 "Other threads run while it sleeps between reads."},
+	{"poll64", (PyCFunction)(void (*)(void))vfio_py_regionio_poll64, METH_FASTCALL,
+	 "poll64(offset, mask, value, timeout) -> int: poll32 for a 64-bit register."},
 	{"_attach", vfio_py_regionio_attach, METH_O, "Take a vfio_region handle."},
 	{"_detach", vfio_py_regionio_detach, METH_NOARGS, "Forget the handle (device closed)."},
 	{NULL, NULL, 0, NULL},
@@ -606,4 +775,100 @@ static PyTypeObject vfio_py_regionio_type = {
 	Py_INCREF(&vfio_py_regionio_type);
 	if (PyModule_AddObject(m, "RegionIO", (PyObject *)&vfio_py_regionio_type) < 0)
 		return NULL;
+%}
+
+/*
+ * ---- host-test build only (tests/host/python) --------------------------
+ * Compiled with -DVFIO_PY_TESTING against the static libvfio: hooks that
+ * point the library at a fake sysfs and give a context a stand-in IOMMU
+ * backend, so the package's lifetime rules run without a device.  The
+ * installed extension has none of this.
+ */
+%{
+#ifdef VFIO_PY_TESTING
+#include "private.h"
+
+/* _test_set_roots(sysfs_root, dev_root): "" is the real system. */
+static PyObject *vfio_py_test_set_roots(PyObject *self, PyObject *args)
+{
+	const char *sys, *dev;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "ss:_test_set_roots", &sys, &dev))
+		return NULL;
+	vfio__set_sysfs_root(sys);
+	vfio__set_dev_root(dev);
+	Py_RETURN_NONE;
+}
+
+static int vfio_py_fake_map(struct vfio_context *ctx, void *vaddr, uint64_t iova, uint64_t size,
+			    unsigned int flags)
+{
+	(void)ctx, (void)vaddr, (void)iova, (void)size, (void)flags;
+	return 0;
+}
+
+static int vfio_py_fake_unmap(struct vfio_context *ctx, uint64_t iova, uint64_t size)
+{
+	(void)ctx, (void)iova, (void)size;
+	return 0;
+}
+
+static void vfio_py_fake_close(struct vfio_context *ctx)
+{
+	(void)ctx;
+}
+
+static const struct vfio__backend vfio_py_fake_backend = {
+	.id = VFIO_BACKEND_VFIO, .name = "vfio", .dma_map = vfio_py_fake_map,
+	.dma_unmap = vfio_py_fake_unmap, .ctx_close = vfio_py_fake_close,
+};
+
+/* _test_fake_iommu(ctx): DMA in this context maps through a stand-in backend. */
+static PyObject *vfio_py_test_fake_iommu(PyObject *self, PyObject *arg)
+{
+	const struct vfio__iova_range r = { 0, (UINT64_C(1) << 39) - 1 };
+	struct vfio_context *ctx;
+	void *p;
+
+	(void)self;
+	if (vfio_py_handle(arg, SWIGTYPE_p_vfio_context, &p) < 0)
+		return NULL;
+	ctx = p;
+	ctx->ops = &vfio_py_fake_backend;
+	ctx->iommu_set = true;
+	vfio__iova_fini(&ctx->iova);
+	vfio__iova_init(&ctx->iova, &r, 1, ctx->pgsize);
+	Py_RETURN_NONE;
+}
+
+/* _test_memory(memory, bytearray): expose a bytearray's bytes through memory. */
+static PyObject *vfio_py_test_memory(PyObject *self, PyObject *args)
+{
+	PyObject *mo, *ba;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "O!O!:_test_memory", &vfio_py_memory_type, &mo,
+			      &PyByteArray_Type, &ba))
+		return NULL;
+	if (vfio_py_memory_set((struct vfio_py_memory *)mo, PyByteArray_AS_STRING(ba),
+			       PyByteArray_GET_SIZE(ba), 1, 0, NULL) < 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef vfio_py_test_methods[] = {
+	{"_test_set_roots", vfio_py_test_set_roots, METH_VARARGS, NULL},
+	{"_test_fake_iommu", vfio_py_test_fake_iommu, METH_O, NULL},
+	{"_test_memory", vfio_py_test_memory, METH_VARARGS, NULL},
+	{NULL, NULL, 0, NULL},
+};
+#endif
+%}
+
+%init %{
+#ifdef VFIO_PY_TESTING
+	if (PyModule_AddFunctions(m, vfio_py_test_methods) < 0)
+		return NULL;
+#endif
 %}

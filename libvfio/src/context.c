@@ -48,6 +48,9 @@ void vfio_context_free(struct vfio_context *ctx)
 {
 	if (!ctx)
 		return;
+	/* Pools first: their chunks are mappings in ctx->dmas. */
+	while (ctx->pools)
+		vfio_dma_pool_destroy(ctx->pools);
 	while (ctx->dmas)
 		vfio_dma_free(ctx->dmas);
 	while (ctx->devices) {

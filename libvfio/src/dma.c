@@ -269,6 +269,29 @@ int vfio_dma_get_segment(const struct vfio_dma *dma, unsigned int index, uint64_
 	return 0;
 }
 
+int vfio_dma_device_addr(const struct vfio_dma *dma, uint64_t offset, uint64_t *addr,
+			 uint64_t *contig)
+{
+	uint64_t off = offset;
+	unsigned int i = 0;
+
+	if (offset >= dma->size)
+		return vfio__err(ERANGE, "DMA buffer %p: offset 0x%llx is outside its 0x%zx bytes",
+				 dma->vaddr, (unsigned long long)offset, dma->size);
+	if (!dma->segs) {
+		*addr = dma->iova + offset;
+		if (contig)
+			*contig = dma->size - offset;
+		return 0;
+	}
+	while (i < dma->nr_segs - 1 && off >= dma->segs[i].len)
+		off -= dma->segs[i++].len;
+	*addr = dma->segs[i].bus + off;
+	if (contig)
+		*contig = dma->segs[i].len - off;
+	return 0;
+}
+
 size_t vfio_dma_size(const struct vfio_dma *dma)
 {
 	return dma->size;

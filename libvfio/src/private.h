@@ -143,6 +143,7 @@ struct vfio_context {
 	struct vfio_group *groups;
 	struct vfio_device *devices;
 	struct vfio_dma *dmas;
+	struct vfio_dma_pool *pools;
 	struct vfio__iova iova;
 	uint64_t pgsize;
 };

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Host unit tests: IOVA allocator, capability chains, sysfs parsing
- * against a fake tree, error messages.  TAP on stdout; run under valgrind
+ * against a fake tree, error messages, device addresses of buffer bytes,
+ * polling, and DMA pools over a context with a stand-in IOMMU backend.  TAP on stdout; run under valgrind
  * by tests/host/libvfio/run.
  */
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/vfio.h>
@@ -393,11 +395,212 @@ static void test_errors(void)
 	OK(!strcmp(vfio_version(), LIBVFIO_VERSION), "version: %s", vfio_version());
 }
 
+static void test_device_addr(void)
+{
+	/* a no-IOMMU buffer of three physically separate runs */
+	struct vfio__segment segs[] = {
+		{ 0x100000, 0x1000 }, { 0x300000, 0x2000 }, { 0x200000, 0x1000 },
+	};
+	struct vfio_dma d = { .vaddr = (void *)0x1000, .size = 0x4000, .segs = segs, .nr_segs = 3 };
+	uint64_t addr = 0, len = 0;
+
+	OK(vfio_dma_device_addr(&d, 0, &addr, &len) == 0 && addr == 0x100000 && len == 0x1000,
+	   "device_addr: byte 0 of a 3-segment buffer (0x%llx +0x%llx)",
+	   (unsigned long long)addr, (unsigned long long)len);
+	OK(vfio_dma_device_addr(&d, 0x1000, &addr, &len) == 0 && addr == 0x300000 && len == 0x2000,
+	   "device_addr: first byte of segment 2");
+	OK(vfio_dma_device_addr(&d, 0x2ff0, &addr, &len) == 0 && addr == 0x301ff0 && len == 0x10,
+	   "device_addr: inside segment 2, contiguous to its end (0x%llx +0x%llx)",
+	   (unsigned long long)addr, (unsigned long long)len);
+	OK(vfio_dma_device_addr(&d, 0x3fff, &addr, NULL) == 0 && addr == 0x200fff,
+	   "device_addr: last byte, contig may be NULL");
+	OK(vfio_dma_device_addr(&d, 0x4000, &addr, &len) == -ERANGE,
+	   "device_addr: offset == size -> -ERANGE (%s)", vfio_last_error());
+	OK(vfio_dma_iova(&d) == VFIO_IOVA_ANY, "device_addr: where vfio_dma_iova() has no answer");
+
+	d.segs = NULL;
+	d.nr_segs = 0;
+	d.iova = 0x10000;
+	OK(vfio_dma_device_addr(&d, 0x2345, &addr, &len) == 0 && addr == 0x12345 &&
+	   len == 0x4000 - 0x2345, "device_addr: IOMMU buffer is one run to its end");
+}
+
+static uint32_t poll_word __attribute__((aligned(8)));
+
+static void *flip_later(void *arg)
+{
+	struct timespec ts = { 0, 30 * 1000000L };
+
+	(void)arg;
+	nanosleep(&ts, NULL);
+	__atomic_store_n(&poll_word, 0x80000005u, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1e3 + (t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void test_poll(void)
+{
+	uint64_t w64 __attribute__((aligned(8))) = UINT64_C(0x1234000000000000);
+	struct timespec t0;
+	pthread_t th;
+	uint32_t last = 0;
+	double ms;
+
+	poll_word = 5;
+	OK(vfio_mem_poll32(&poll_word, 0xf, 5, 0, &last) == 0 && last == 5,
+	   "poll: a match on the first check, even with timeout 0");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	OK(vfio_mem_poll32(&poll_word, 0x80000000u, 0x80000000u, 50, &last) == -ETIMEDOUT &&
+	   last == 5, "poll: no match -> -ETIMEDOUT (%s)", vfio_last_error());
+	ms = ms_since(&t0);
+	OK(ms >= 50 && ms < 1000, "poll: the timeout is honoured (%.1f ms for 50)", ms);
+	OK(vfio_mem_poll32(&poll_word, 1, 0, 0, NULL) == -ETIMEDOUT,
+	   "poll: timeout 0 checks once");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pthread_create(&th, NULL, flip_later, NULL);
+	OK(vfio_mem_poll32(&poll_word, 0x80000000u, 0x80000000u, 5000, &last) == 0 &&
+	   last == 0x80000005u, "poll: sees a word another thread writes");
+	ms = ms_since(&t0);
+	pthread_join(th, NULL);
+	OK(ms >= 25 && ms < 1000, "poll: returns soon after the flip (%.1f ms, flip at 30)", ms);
+	OK(vfio_mem_poll64(&w64, UINT64_C(0xffff000000000000), UINT64_C(0x1234000000000000), 0,
+			   NULL) == 0, "poll: 64-bit word");
+	OK(vfio_mem_poll32((char *)&poll_word + 1, 1, 1, 0, NULL) == -EINVAL,
+	   "poll: misaligned address -> -EINVAL (%s)", vfio_last_error());
+	OK(vfio_mem_poll32(&poll_word, 1, 3, 0, NULL) == -EINVAL,
+	   "poll: value outside the mask -> -EINVAL (%s)", vfio_last_error());
+	/* The barriers compile to what they should and can be called anywhere. */
+	vfio_dma_wmb();
+	vfio_dma_rmb();
+	vfio_mb();
+}
+
+/* A stand-in IOMMU backend: mappings succeed and are counted. */
+static int fake_maps;
+
+static int fake_map(struct vfio_context *ctx, void *vaddr, uint64_t iova, uint64_t size,
+		    unsigned int flags)
+{
+	(void)ctx, (void)vaddr, (void)iova, (void)size, (void)flags;
+	fake_maps++;
+	return 0;
+}
+
+static int fake_unmap(struct vfio_context *ctx, uint64_t iova, uint64_t size)
+{
+	(void)ctx, (void)iova, (void)size;
+	fake_maps--;
+	return 0;
+}
+
+static void fake_close(struct vfio_context *ctx)
+{
+	(void)ctx;
+}
+
+static const struct vfio__backend fake_backend = {
+	.name = "fake", .dma_map = fake_map, .dma_unmap = fake_unmap, .ctx_close = fake_close,
+};
+
+static struct vfio_context *fake_context(void)
+{
+	const struct vfio__iova_range r = { 0, (UINT64_C(1) << 39) - 1 };
+	struct vfio_context *ctx;
+
+	if (vfio_context_new(&ctx))
+		return NULL;
+	ctx->ops = &fake_backend;
+	ctx->iommu_set = true;
+	vfio__iova_fini(&ctx->iova);
+	vfio__iova_init(&ctx->iova, &r, 1, ctx->pgsize);
+	return ctx;
+}
+
+static void test_dma_pool(void)
+{
+	struct vfio_context *ctx = fake_context();
+	struct vfio_dma_pool *pool, *big, *leak;
+	void *v[210], *va;
+	uint64_t a[210], iova;
+	int bad_align = 0, crossing = 0, not_zero = 0, wrong_addr = 0, ret;
+
+	if (!ctx) {
+		OK(0, "pool: stand-in context");
+		return;
+	}
+	OK(vfio_dma_pool_new(ctx, 0, 8, 0, &pool) == -EINVAL &&
+	   vfio_dma_pool_new(ctx, 64, 24, 0, &pool) == -EINVAL &&
+	   vfio_dma_pool_new(ctx, 64, 8192, 0, &pool) == -EINVAL &&
+	   vfio_dma_pool_new(ctx, 64, 64, VFIO_DMA_HUGEPAGE, &pool) == -EINVAL,
+	   "pool: size 0, alignment 24 or above a page, unknown flags -> -EINVAL");
+	OK(vfio_dma_pool_new(ctx, 96, 32, 0, &pool) == 0, "pool: 96-byte blocks, 32-aligned");
+	OK(vfio_dma_pool_num_chunks(pool) == 0, "pool: nothing mapped before the first block");
+	for (int i = 0; i < 210; i++) {
+		ret = vfio_dma_pool_alloc(pool, &v[i], &a[i]);
+		if (ret)
+			break;
+		if (((uintptr_t)v[i] & 31) || (a[i] & 31))
+			bad_align++;
+		if ((uintptr_t)v[i] / 4096 != ((uintptr_t)v[i] + 95) / 4096)
+			crossing++;
+		for (int j = 0; j < 96; j++)
+			not_zero += ((unsigned char *)v[i])[j] != 0;
+		memset(v[i], 0xa5, 96);
+		if (vfio_dma_vaddr_to_iova(ctx, v[i], &iova) || iova != a[i])
+			wrong_addr++;
+	}
+	OK(ret == 0, "pool: 210 blocks");
+	OK(!bad_align && !crossing && !not_zero && !wrong_addr,
+	   "pool: every block aligned (%d bad), within a page (%d cross), zeroed (%d bytes not), device address right (%d wrong)",
+	   bad_align, crossing, not_zero, wrong_addr);
+	/* 42 blocks of 96 bytes fit in a page without crossing it */
+	OK(vfio_dma_pool_num_chunks(pool) == 5 && fake_maps == 5,
+	   "pool: 210 blocks fill exactly 5 one-page chunks (%u chunks, %d mappings)",
+	   vfio_dma_pool_num_chunks(pool), fake_maps);
+	OK(vfio_dma_pool_in_use(pool) == 210, "pool: 210 in use");
+	OK(vfio_dma_pool_free(pool, v[7]) == 0 && vfio_dma_pool_in_use(pool) == 209,
+	   "pool: free one");
+	OK(vfio_dma_pool_free(pool, v[7]) == -EINVAL, "pool: double free -> -EINVAL (%s)",
+	   vfio_last_error());
+	OK(vfio_dma_pool_free(pool, (char *)v[8] + 4) == -EINVAL,
+	   "pool: pointer into a block -> -EINVAL");
+	OK(vfio_dma_pool_free(pool, &va) == -EINVAL, "pool: foreign pointer -> -EINVAL");
+	OK(vfio_dma_pool_alloc(pool, &va, &iova) == 0 && va == v[7] && iova == a[7] &&
+	   ((unsigned char *)va)[0] == 0 && vfio_dma_pool_num_chunks(pool) == 5,
+	   "pool: a freed block is reused, zeroed, without a new chunk");
+	OK(vfio_dma_pool_block_size(pool) == 96, "pool: block size");
+	OK(vfio_dma_pool_destroy(pool) == 0 && fake_maps == 0 && ctx->dmas == NULL,
+	   "pool: destroy unmaps every chunk (%d mappings left)", fake_maps);
+
+	OK(vfio_dma_pool_new(ctx, 3 * 4096 + 1, 4096, 0, &big) == 0 &&
+	   vfio_dma_pool_alloc(big, &v[0], &a[0]) == 0 && vfio_dma_pool_alloc(big, &v[1], &a[1]) == 0 &&
+	   vfio_dma_pool_num_chunks(big) == 2 && !((uintptr_t)v[0] & 4095) && !(a[1] & 4095),
+	   "pool: blocks above a page get a page-aligned chunk each");
+	vfio_dma_pool_destroy(big);
+
+	/* A pool left alive is destroyed with its context (valgrind checks the leak). */
+	OK(vfio_dma_pool_new(ctx, 16, 16, 0, &leak) == 0 &&
+	   vfio_dma_pool_alloc(leak, &va, &iova) == 0, "pool: one left for the context to free");
+	vfio_context_free(ctx);
+	OK(fake_maps == 0, "pool: vfio_context_free() destroys live pools (%d mappings left)",
+	   fake_maps);
+}
+
 int main(void)
 {
 	test_iova();
 	test_caps();
 	test_sysfs();
 	test_errors();
+	test_device_addr();
+	test_poll();
+	test_dma_pool();
 	return DONE();
 }

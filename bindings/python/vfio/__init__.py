@@ -27,9 +27,11 @@ backend ``"vfio"``) and with the vfio-dkms module (driver
 
 Objects: :class:`Context` (an IOMMU address space holding devices),
 :class:`Device`, :class:`Region`, :class:`RegionMap`, :class:`DmaBuffer`,
-:class:`DmaMapping`, :class:`Irq`, :class:`PciDevice`.  Functions:
-:func:`devices`, :func:`pci_device`, :func:`bind`, :func:`unbind`,
-:func:`open`.
+:class:`DmaMapping`, :class:`DmaPool` and its :class:`DmaBlock`,
+:class:`Irq`, :class:`PciDevice`; flags :class:`DeviceFlags`,
+:class:`RegionFlags`.  Functions: :func:`devices`, :func:`pci_device`,
+:func:`bind`, :func:`unbind`, :func:`open`; memory-ordering barriers
+:func:`dma_wmb`, :func:`dma_rmb`, :func:`mb`.
 
 Errors: failures of the system raise :class:`vfio.Error`, an
 :class:`OSError` carrying ``errno`` and the library's message (also a
@@ -46,13 +48,16 @@ The command line: ``python3 -m vfio list|info|bind|unbind``.
 from . import _native
 from ._errors import Error, _make_error
 from ._pci import PciDevice, devices, pci_device, bind, unbind
-from ._core import (Context, Device, Region, RegionMap, DmaBuffer, DmaMapping, Irq,
-                    open, BACKENDS, IRQ_KINDS)
+from ._core import (Context, Device, Region, RegionMap, DmaBuffer, DmaMapping, DmaPool,
+                    DmaBlock, Irq, open, BACKENDS, IRQ_KINDS)
+from ._flags import DeviceFlags, RegionFlags
+from ._barrier import dma_wmb, dma_rmb, mb
 
 _native.set_error_factory(_make_error)
 
 # Public classes present themselves as vfio.X (help(), reprs, tracebacks).
-for _cls in (Error, PciDevice, Context, Device, Region, RegionMap, DmaBuffer, DmaMapping, Irq):
+for _cls in (Error, PciDevice, Context, Device, Region, RegionMap, DmaBuffer, DmaMapping,
+             DmaPool, DmaBlock, Irq, DeviceFlags, RegionFlags):
     _cls.__module__ = __name__
 del _cls
 
@@ -60,7 +65,8 @@ del _cls
 __version__ = _native.vfio_version()
 
 __all__ = ["Error", "PciDevice", "devices", "pci_device", "bind", "unbind", "Context",
-           "Device", "Region", "RegionMap", "DmaBuffer", "DmaMapping", "Irq", "open",
-           "BACKENDS", "IRQ_KINDS"]
+           "Device", "Region", "RegionMap", "DmaBuffer", "DmaMapping", "DmaPool", "DmaBlock",
+           "Irq", "open", "BACKENDS", "IRQ_KINDS", "DeviceFlags", "RegionFlags",
+           "dma_wmb", "dma_rmb", "mb"]
 
 del _native

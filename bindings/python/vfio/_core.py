@@ -20,10 +20,11 @@ from typing import List, Optional, Tuple
 
 from . import _errors
 from . import _native as _n
+from ._flags import DeviceFlags, RegionFlags
 from ._util import check_int, check_str, timeout_ms
 
 __all__ = ["Context", "Device", "Region", "RegionMap", "DmaBuffer", "DmaMapping",
-           "Irq", "open", "BACKENDS", "IRQ_KINDS"]
+           "DmaPool", "DmaBlock", "Irq", "open", "BACKENDS", "IRQ_KINDS"]
 
 #: Backend names accepted by :func:`open` and :meth:`Context.open`.
 BACKENDS = ("auto", "vfio-dkms", "vfio")
@@ -115,6 +116,7 @@ class Context(_Resource):
         self._ctx = _n.vfio_context_new()
         self._devices = weakref.WeakSet()
         self._dma = weakref.WeakSet()   # DmaBuffer and DmaMapping objects
+        self._pools = weakref.WeakSet()
 
     # -- properties ----------------------------------------------------
     @property
@@ -224,6 +226,45 @@ class Context(_Resource):
         self._dma.add(m)
         return m
 
+    def dma_pool(self, block_size: int, align: int = 8, *,
+                 direction: str = "bidirectional") -> "DmaPool":
+        """Create a pool of small DMA blocks carved from shared mapped pages.
+
+        Queue entries, PRP lists and identify buffers each cost a page and
+        an IOMMU mapping with :meth:`dma_alloc`; a pool packs them.  Every
+        block is zeroed, aligned to *align* (device and process address),
+        contiguous for the device (also without an IOMMU) and, when at most
+        a page long, never crosses a page boundary.
+
+        Args:
+            block_size: bytes per block.
+            align: power of two, 1 up to the page size.
+            direction: ``"bidirectional"``, ``"to_device"`` or ``"from_device"``.
+        Returns:
+            a :class:`DmaPool`; :meth:`DmaPool.alloc` hands out :class:`DmaBlock`.
+        Raises:
+            ValueError: bad size, alignment or direction.
+            vfio.Error: ENODEV (no device open yet).
+
+        Example::
+
+            with ctx.dma_pool(64, align=64) as pool:
+                entry = pool.alloc()
+                entry.write32(0, 0x1234)
+                device_register = entry.iova
+        """
+        check_int(block_size, "block_size", 1, 1 << 30)
+        check_int(align, "align", 1, _PAGE)
+        if align & (align - 1):
+            raise ValueError("align %d is not a power of two" % align)
+        flags = _direction_value(direction)
+        if self._ctx is None:
+            raise ValueError("operation on a closed context")
+        pool = DmaPool._new(self, _n.vfio_dma_pool_new(self._ctx, block_size, align, flags),
+                            align)
+        self._pools.add(pool)
+        return pool
+
     # -- lifetime ------------------------------------------------------
     def close(self) -> None:
         """Close every device and free every DMA buffer and mapping, then the context.
@@ -234,13 +275,16 @@ class Context(_Resource):
         if self._ctx is None:
             return
         maps = [m for d in self._devices for m in d._maps]
-        _busy(list(self._dma) + maps)
+        blocks = [b for p in self._pools for b in p._blocks]
+        _busy(list(self._dma) + maps + blocks)
         for d in list(self._devices):
             d._check_idle()
         for d in list(self._devices):
             d._close(from_context=True)
         for obj in list(self._dma):
             obj._invalidate()
+        for pool in list(self._pools):
+            pool._invalidate()       # vfio_context_free() destroys the pools
         ctx, self._ctx = self._ctx, None
         _n.vfio_context_free(ctx)
 
@@ -282,7 +326,7 @@ class Device(_Resource):
         self._owns_context = owns_context
         self._regions = {}
         self._maps = weakref.WeakSet()
-        self._irqs = {}            # kind -> [Irq]
+        self._irqs = {}            # kind -> {vector: Irq}
         self.address = _n.vfio_device_address(d)
         self.backend = _n.vfio_backend_name(_n.vfio_device_backend(d))
         self.vendor = _n.vfio_device_vendor(d)
@@ -305,9 +349,11 @@ class Device(_Resource):
         return self._d is None
 
     @property
-    def flags(self) -> int:
-        """VFIO_DEVICE_FLAGS_* from VFIO_DEVICE_GET_INFO."""
-        return _n.vfio_device_flags(self._d)
+    def flags(self) -> DeviceFlags:
+        """VFIO_DEVICE_FLAGS_* from VFIO_DEVICE_GET_INFO, as named bits
+        (:class:`vfio.DeviceFlags`, an :class:`int`), e.g.
+        ``DeviceFlags.PCI | DeviceFlags.RESET``."""
+        return DeviceFlags(_n.vfio_device_flags(self._d))
 
     @property
     def dma_mask(self) -> int:
@@ -376,6 +422,11 @@ class Device(_Resource):
         self._check_open()
         return self._ctx.dma_map(obj, iova, **kwargs)
 
+    def dma_pool(self, block_size: int, align: int = 8, **kwargs) -> "DmaPool":
+        """A pool of small DMA blocks in the device's context; see :meth:`Context.dma_pool`."""
+        self._check_open()
+        return self._ctx.dma_pool(block_size, align, **kwargs)
+
     # -- interrupts ----------------------------------------------------
     def irq_count(self, kind: str) -> int:
         """Vectors the device offers for *kind* (``"intx"``, ``"msi"``, ``"msix"``); 0 if none."""
@@ -399,8 +450,69 @@ class Device(_Resource):
         _n.vfio_irq_enable(self._d, t, count)
         irqs = [Irq._new(self, kind, v, _n.vfio_device_get_irq(self._d, t, v))
                 for v in range(count)]
-        self._irqs[kind] = irqs
-        return list(irqs)
+        self._irqs[kind] = dict(enumerate(irqs))
+        return irqs
+
+    def irq_enable_vector(self, kind: str, vector: int) -> "Irq":
+        """Enable one more vector of *kind*, keeping those already enabled.
+
+        For drivers that give each queue its own MSI-X vector as they create
+        it: the other vectors' :class:`Irq` objects stay valid.  When *kind*
+        is not enabled yet, only *vector* gets an eventfd.  Vectors beyond
+        those the kernel allocated are added in place where the kernel
+        supports dynamic MSI-X (6.5 and later); on older kernels the kind is
+        re-enabled with more vectors and the same eventfds, and an interrupt
+        arriving in between can be lost, so add vectors before starting I/O
+        on them.  Enabling an enabled vector returns its :class:`Irq`.
+
+        Returns:
+            the :class:`Irq` of *vector*.
+        Raises:
+            ValueError: unknown kind, or *vector* negative.
+            vfio.Error: EINVAL (vector beyond :meth:`irq_count`), EBUSY
+                (another kind is enabled).
+        """
+        t = _irq_value(kind)
+        check_int(vector, "vector", 0)
+        self._check_open()
+        have = self._irqs.get(kind, {})
+        if vector in have and have[vector]._irq is not None:
+            return have[vector]
+        try:
+            _n.vfio_irq_enable_vector(self._d, t, vector)
+        except BaseException:
+            self._revalidate_irqs(kind, t)
+            raise
+        irq = Irq._new(self, kind, vector, _n.vfio_device_get_irq(self._d, t, vector))
+        self._irqs.setdefault(kind, {})[vector] = irq
+        return irq
+
+    def irq_disable_vector(self, kind: str, vector: int) -> None:
+        """Remove one vector's eventfd; the other vectors stay enabled.
+
+        Its :class:`Irq` becomes invalid.  Removing a vector that is not
+        enabled does nothing; :meth:`irq_disable` turns the whole kind off.
+        """
+        t = _irq_value(kind)
+        check_int(vector, "vector", 0)
+        self._check_open()
+        irq = self._irqs.get(kind, {}).get(vector)
+        if irq is not None and irq._waiters:
+            raise RuntimeError("an interrupt of %s is being waited on in another thread"
+                               % self.address)
+        _n.vfio_irq_disable_vector(self._d, t, vector)
+        if irq is not None:
+            irq._irq = None
+            del self._irqs[kind][vector]
+
+    def _revalidate_irqs(self, kind, t):
+        # A failed re-enable can leave the kind disabled: forget what the library dropped.
+        for v, irq in list(self._irqs.get(kind, {}).items()):
+            try:
+                _n.vfio_device_get_irq(self._d, t, v)
+            except Exception:
+                irq._irq = None
+                del self._irqs[kind][v]
 
     def irq_disable(self, kind: str) -> None:
         """Disable all vectors of *kind*; their :class:`Irq` objects become invalid."""
@@ -409,7 +521,7 @@ class Device(_Resource):
         _n.vfio_irq_disable(self._d, t)
 
     def _drop_irqs(self, kind):
-        old = self._irqs.get(kind, [])
+        old = list(self._irqs.get(kind, {}).values())
         for irq in old:
             if irq._waiters:
                 raise RuntimeError("an interrupt of %s is being waited on in another thread"
@@ -425,7 +537,7 @@ class Device(_Resource):
 
     def _check_idle(self):
         for irqs in self._irqs.values():
-            for irq in irqs:
+            for irq in irqs.values():
                 if irq._waiters:
                     raise RuntimeError("cannot close %s: an interrupt is being waited on "
                                        "in another thread" % self.address)
@@ -455,7 +567,7 @@ class Device(_Resource):
             r._r = None
             r._detach()
         for irqs in self._irqs.values():
-            for irq in irqs:
+            for irq in irqs.values():
                 irq._irq = None
         self._irqs.clear()
         d, self._d = self._d, None
@@ -504,11 +616,17 @@ class Region(_n.RegionIO):
     :class:`vfio.Error` that is also a :class:`ValueError`.  For the fastest
     access to a mappable BAR, :meth:`map` it.
 
+    ``poll32(offset, mask, value, timeout)`` (and ``poll64``) wait until
+    ``(register & mask) == value``, e.g. NVMe's CSTS.RDY after setting
+    CC.EN: ``bar.poll32(0x1c, 1, 1, timeout=5.0)``.  They return the value
+    read and raise :class:`TimeoutError` (a :class:`vfio.Error`, ETIMEDOUT)
+    when it does not match in time; other threads run between reads.
+
     Attributes:
         index: region index.
         size: size in bytes (0 for an unused BAR).
         offset: offset of the region in the device fd.
-        flags: VFIO_REGION_INFO_FLAG_*.
+        flags: VFIO_REGION_INFO_FLAG_* as :class:`vfio.RegionFlags`.
         readable, writable, mappable: access flags.
         sparse_areas: mmappable ``(offset, size)`` areas.
         type: ``(type, subtype)`` of a device-specific region, else ``None``.
@@ -526,7 +644,7 @@ class Region(_n.RegionIO):
         self.index = _n.vfio_region_index(r)
         self.size = _n.vfio_region_size(r)
         self.offset = _n.vfio_region_offset(r)
-        self.flags = _n.vfio_region_flags(r)
+        self.flags = RegionFlags(_n.vfio_region_flags(r))
         self.readable = _n.vfio_region_readable(r)
         self.writable = _n.vfio_region_writable(r)
         self.mappable = _n.vfio_region_mappable(r)
@@ -701,6 +819,33 @@ class DmaBuffer(_Resource, _n.Memory):
             raise _errors._make_error(*self._iova_error)
         return self._iova
 
+    def device_address(self, offset: int = 0) -> int:
+        """The address the device must use for byte *offset* of the buffer.
+
+        Works for every buffer, also a no-IOMMU buffer of several segments
+        (where :attr:`iova` raises): what building PRP lists or descriptor
+        chains needs.  See :meth:`device_span` for how far it stays contiguous.
+
+        Raises:
+            ValueError: *offset* outside the buffer.
+        """
+        return self.device_span(offset)[0]
+
+    def device_span(self, offset: int = 0) -> Tuple[int, int]:
+        """``(device address, contiguous length)`` of byte *offset*.
+
+        The length counts the bytes from *offset* on that the device sees
+        at consecutive addresses: to the end of the buffer with an IOMMU,
+        to the end of the physically contiguous segment without one.
+
+        Raises:
+            ValueError: *offset* outside the buffer.
+        """
+        check_int(offset, "offset", 0, self.size - 1)
+        if self._dma is None:
+            raise ValueError("operation on a freed DMA buffer")
+        return _n.vfio_dma_device_addr(self._dma, offset)
+
     @property
     def closed(self) -> bool:
         """True once freed."""
@@ -800,6 +945,7 @@ class DmaMapping(_Resource):
         self.context = ctx
         self.size = length
         self.segments = _trim_segments(_segments(dma), addr - start, length)
+        self._skip = addr - start
         self._iova_error = None
         self._iova = None
         if len(self.segments) == 1:
@@ -815,6 +961,20 @@ class DmaMapping(_Resource):
         if self._iova_error:
             raise _errors._make_error(*self._iova_error)
         return self._iova
+
+    def device_address(self, offset: int = 0) -> int:
+        """The address the device must use for byte *offset* of the object."""
+        return self.device_span(offset)[0]
+
+    def device_span(self, offset: int = 0) -> Tuple[int, int]:
+        """``(device address, contiguous length)`` of byte *offset* of the
+        object; the length stops at the end of the object or of a physically
+        contiguous segment (no IOMMU)."""
+        check_int(offset, "offset", 0, self.size - 1)
+        if self._dma is None:
+            raise ValueError("operation on an unmapped DmaMapping")
+        addr, n = _n.vfio_dma_device_addr(self._dma, self._skip + offset)
+        return addr, min(n, self.size - offset)
 
     @property
     def closed(self) -> bool:
@@ -852,6 +1012,155 @@ class DmaMapping(_Resource):
                  else "segments=%d" % len(self.segments))
         return "<vfio.DmaMapping %s size=%#x of %s>" % (where, self.size,
                                                        type(self.obj).__name__)
+
+
+class DmaPool(_Resource):
+    """Fixed-size DMA blocks carved from shared mapped pages (from :meth:`Context.dma_pool`).
+
+    :meth:`alloc` returns a zeroed :class:`DmaBlock`; pages are mapped in
+    chunks as needed and stay mapped for later blocks.  :meth:`close` (or a
+    ``with`` block, or closing the context) frees every block; it raises
+    BufferError while a memoryview of one of them exists.
+
+    Attributes:
+        block_size: bytes per block.
+        align: alignment of every block.
+        context: the owning :class:`Context`.
+    """
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError("use Context.dma_pool(block_size) or Device.dma_pool(block_size)")
+
+    @classmethod
+    def _new(cls, ctx, pool, align):
+        self = object.__new__(cls)
+        self._pool = pool
+        self._blocks = weakref.WeakSet()
+        self.context = ctx
+        self.block_size = _n.vfio_dma_pool_block_size(pool)
+        self.align = align
+        return self
+
+    @property
+    def closed(self) -> bool:
+        """True once closed."""
+        return self._pool is None
+
+    @property
+    def in_use(self) -> int:
+        """Blocks handed out and not freed."""
+        self._check_open()
+        return _n.vfio_dma_pool_in_use(self._pool)
+
+    @property
+    def chunks(self) -> int:
+        """Mappings the pool has made (each one :meth:`Context.dma_alloc`)."""
+        self._check_open()
+        return _n.vfio_dma_pool_num_chunks(self._pool)
+
+    def _check_open(self):
+        if self._pool is None:
+            raise ValueError("operation on a closed DMA pool")
+
+    def alloc(self) -> "DmaBlock":
+        """Take a zeroed block.
+
+        Raises:
+            vfio.Error: ENOMEM or ENOSPC when a new chunk cannot be mapped.
+        """
+        self._check_open()
+        block = _n.Memory.__new__(DmaBlock)
+        block.iova = _n.memory_attach_pool_block(block, self._pool)
+        block.pool = self
+        block.size = self.block_size
+        self._blocks.add(block)
+        return block
+
+    def close(self) -> None:
+        """Free every block and unmap the pool's pages.
+
+        Raises BufferError (and frees nothing) while a memoryview of one of
+        its blocks exists.  Closing twice is allowed.
+        """
+        if self._pool is None:
+            return
+        _busy(self._blocks)
+        pool = self._pool
+        self._invalidate()
+        self.context._pools.discard(self)
+        _n.vfio_dma_pool_destroy(pool)
+
+    def _invalidate(self):
+        for b in list(self._blocks):
+            b._detach()
+        self._blocks.clear()
+        self._pool = None
+
+    _release = close
+
+    def _owner_closed(self):
+        return self.context.closed
+
+    def __repr__(self):
+        if self._pool is None:
+            return "<vfio.DmaPool closed>"
+        return "<vfio.DmaPool block_size=%d in_use=%d>" % (self.block_size, self.in_use)
+
+
+class DmaBlock(_Resource, _n.Memory):
+    """One block of a :class:`DmaPool`: memory shared with the device.
+
+    Like a :class:`DmaBuffer`: the buffer protocol, ``read*/write*``,
+    ``poll32/64``; give :attr:`iova` (or :meth:`device_address`) to the
+    device.  A block is contiguous for the device.  :meth:`free` (or a
+    ``with`` block, or the collector) returns it to the pool; BufferError
+    while a memoryview of it exists.
+
+    Attributes:
+        iova: the device address of byte 0 (a bus address without an IOMMU).
+        size: the pool's block size.
+        pool: the owning :class:`DmaPool`.
+    """
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError("use DmaPool.alloc()")
+
+    @property
+    def closed(self) -> bool:
+        """True once freed (or its pool closed)."""
+        return not self._attached
+
+    def device_address(self, offset: int = 0) -> int:
+        """The address the device must use for byte *offset* of the block."""
+        check_int(offset, "offset", 0, self.size - 1)
+        if not self._attached:
+            raise ValueError("operation on a freed DMA block")
+        return self.iova + offset
+
+    def device_span(self, offset: int = 0) -> Tuple[int, int]:
+        """``(device address, contiguous length)`` of byte *offset* (to the block's end)."""
+        return self.device_address(offset), self.size - offset
+
+    def free(self) -> None:
+        """Give the block back to its pool.  Freeing twice is allowed."""
+        if not self._attached:
+            return
+        pool = self.pool
+        if pool._pool is None:
+            self._detach()
+            return
+        _n.memory_free_pool_block(self, pool._pool)
+        pool._blocks.discard(self)
+
+    _release = free
+
+    def _owner_closed(self):
+        return self.pool.closed
+
+    def __repr__(self):
+        if not self._attached:
+            return "<vfio.DmaBlock freed>"
+        return "<vfio.DmaBlock iova=%#x size=%d>" % (self.iova, self.size)
 
 
 class Irq:

@@ -157,6 +157,26 @@ int vfio_dma_get_segment(const struct vfio_dma *dma, unsigned int index, uint64_
 			 uint64_t *len);
 
 /**
+ * vfio_dma_device_addr() - Device address of one byte of a mapping.
+ * @dma: the mapping
+ * @offset: byte offset into the mapping, below vfio_dma_size()
+ * @addr: where the address the device must use for that byte is stored
+ *        (IOVA, or bus address in a no-IOMMU context)
+ * @contig: where the number of bytes from @offset on that stay contiguous
+ *          for the device is stored (may be NULL): up to the end of the
+ *          mapping with an IOMMU, up to the end of the physically
+ *          contiguous segment without one
+ *
+ * What a driver needs to build scatter lists (NVMe PRP entries, descriptor
+ * chains): it works for every buffer, including no-IOMMU buffers of
+ * several segments, where vfio_dma_iova() has no single answer.
+ *
+ * Return: 0 on success, -ERANGE when @offset is not inside the mapping.
+ */
+int vfio_dma_device_addr(const struct vfio_dma *dma, uint64_t offset, uint64_t *addr,
+			 uint64_t *contig);
+
+/**
  * vfio_dma_size() - Size of a mapping.
  * @dma: the mapping
  *

@@ -78,6 +78,49 @@ int vfio_device_irq_count(struct vfio_device *dev, enum vfio_irq_type type);
 int vfio_irq_enable(struct vfio_device *dev, enum vfio_irq_type type, unsigned int count);
 
 /**
+ * vfio_irq_enable_vector() - Add one vector, keeping those already enabled.
+ * @dev: the device
+ * @type: the kind (MSI-X is what this is for; MSI works the same way,
+ *        INTx has only vector 0)
+ * @vector: vector number, below vfio_device_irq_count()
+ *
+ * Gives @vector its own eventfd without touching the other vectors' (their
+ * handles and fds stay valid), so a driver can enable an interrupt per queue
+ * as it creates the queue.  When the kind is not enabled yet, the kernel
+ * allocates vectors 0..@vector and only @vector gets an eventfd.  A vector
+ * beyond those allocated is added in place on kernels with dynamic MSI-X
+ * allocation (Linux 6.5 and later, both VFIO frameworks); elsewhere the
+ * kind is re-enabled with the larger count and the same eventfds, during
+ * which an interrupt from the device can be lost: add vectors before
+ * starting I/O on them.  Enabling a vector that is enabled succeeds and
+ * changes nothing.
+ *
+ * Return: 0 on success; -EINVAL for an unknown kind or a @vector out of
+ * range, -EBUSY when another kind is enabled, or the negative errno of
+ * eventfd or VFIO_DEVICE_SET_IRQS.  When growing by re-enabling fails and
+ * the previous set cannot be restored either, the kind is left disabled and
+ * all its handles are invalid (vfio_device_get_irq() tells).
+ */
+int vfio_irq_enable_vector(struct vfio_device *dev, enum vfio_irq_type type,
+			   unsigned int vector);
+
+/**
+ * vfio_irq_disable_vector() - Remove one vector's eventfd.
+ * @dev: the device
+ * @type: the kind
+ * @vector: the vector
+ *
+ * The vector's handle becomes invalid and its fd is closed; the other
+ * vectors and the kind stay enabled (vfio_irq_disable() turns the kind
+ * off).  Removing a vector that is not enabled succeeds.
+ *
+ * Return: 0 on success, -EINVAL for an unknown kind, or the negative errno
+ * of VFIO_DEVICE_SET_IRQS.
+ */
+int vfio_irq_disable_vector(struct vfio_device *dev, enum vfio_irq_type type,
+			    unsigned int vector);
+
+/**
  * vfio_irq_disable() - Disable all vectors of one kind.
  * @dev: the device
  * @type: the kind
@@ -93,11 +136,12 @@ int vfio_irq_disable(struct vfio_device *dev, enum vfio_irq_type type);
  * vfio_device_get_irq() - Handle of one enabled vector.
  * @dev: the device
  * @type: the kind
- * @vector: vector number, below the count given to vfio_irq_enable()
+ * @vector: vector number, one enabled by vfio_irq_enable() or
+ *          vfio_irq_enable_vector()
  * @out: where the handle is stored (owned by @dev)
  *
  * Return: 0 on success; -EINVAL when the kind is not enabled or @vector
- * is out of range.
+ * has no eventfd.
  */
 int vfio_device_get_irq(struct vfio_device *dev, enum vfio_irq_type type,
 			unsigned int vector, struct vfio_irq **out);

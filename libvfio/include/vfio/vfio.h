@@ -2,7 +2,8 @@
 /*
  * libvfio - umbrella header.  Include this one; the per-topic headers
  * are: vfio/error.h, vfio/pci.h, vfio/context.h, vfio/device.h,
- * vfio/region.h, vfio/dma.h, vfio/irq.h.
+ * vfio/region.h, vfio/dma.h, vfio/dma_pool.h, vfio/irq.h, vfio/poll.h and
+ * vfio/barrier.h.
  *
  * Thread safety (details in docs/libvfio.md):
  *  - Error messages are per thread.
@@ -25,6 +26,9 @@
 #include <vfio/device.h>
 #include <vfio/region.h>
 #include <vfio/dma.h>
+#include <vfio/dma_pool.h>
+#include <vfio/barrier.h>
+#include <vfio/poll.h>
 #include <vfio/irq.h>
 
 #ifdef __cplusplus

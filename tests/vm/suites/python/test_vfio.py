@@ -7,8 +7,10 @@ import mmap
 import os
 import pwd
 import selectors
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -16,6 +18,7 @@ import time
 import pytest
 
 import vfio
+from conftest import BUILD
 
 MiB = 1 << 20
 EDU_ID = 0x010000ED
@@ -31,14 +34,14 @@ def kernel_version():
     return tuple(int(x) for x in os.uname().release.split("-")[0].split(".")[:2])
 
 
-def run_py(code, *args, user=None):
+def run_py(code, *args, user=None, env=None, cwd=None):
     """Run Python code in a child process; returns CompletedProcess."""
     pre = ""
     if user:
         pw = pwd.getpwnam(user)
         pre = "import os; os.setgroups([]); os.setgid(%d); os.setuid(%d)\n" % (pw.pw_gid, pw.pw_uid)
     return subprocess.run([sys.executable, "-c", pre + textwrap.dedent(code)] + list(args),
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, env=env, cwd=cwd)
 
 
 # ---- discovery and binding ---------------------------------------------------
@@ -546,22 +549,61 @@ def test_group_busy(backend, dev, edu_addr):
     assert "True True" in r.stdout
 
 
+def importable_copy(tmp):
+    """A copy of the built package (and its libvfio) that any user can read.
+
+    The checkout may sit where an unprivileged user cannot look (/root is
+    0700); the copy goes to the guest's tmpfs.  Returns the environment
+    for a child that imports it.
+    """
+    pkg = os.path.dirname(vfio.__file__)
+    lib = os.path.join(BUILD, "libvfio")
+    os.chmod(tmp, 0o755)
+    shutil.copytree(pkg, os.path.join(tmp, "vfio"),
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    os.mkdir(os.path.join(tmp, "lib"))
+    for name in os.listdir(lib):
+        if name.startswith("libvfio.so"):
+            shutil.copy(os.path.join(lib, name), os.path.join(tmp, "lib"), follow_symlinks=False)
+    for d, dirs, files in os.walk(tmp):
+        os.chmod(d, 0o755)
+        for f in files:
+            if not os.path.islink(os.path.join(d, f)):
+                os.chmod(os.path.join(d, f), 0o644)
+    env = dict(os.environ, PYTHONPATH=tmp, LD_LIBRARY_PATH=os.path.join(tmp, "lib"))
+    return env
+
+
 def test_not_root(backend, edu_addr, driver):
-    r = run_py("""
-        import sys, vfio
-        rc = 0
-        for what, call in (("open", lambda: vfio.open(sys.argv[1], backend=sys.argv[2])),
-                           ("unbind", lambda: vfio.unbind(sys.argv[1]))):
+    tmp = tempfile.mkdtemp(prefix="vfio-nobody-", dir="/tmp")
+    try:
+        env = importable_copy(tmp)
+        r = run_py("""
+            import sys
             try:
-                call()
-                print(what, "succeeded")
-                rc = 1
-            except PermissionError as e:
-                print(what, "PermissionError", isinstance(e, vfio.Error), e)
-        sys.exit(rc)
-        """, edu_addr, backend, user="nobody")
+                import vfio
+            except ImportError as e:
+                print("IMPORT FAILED:", repr(e))
+                sys.exit(3)
+            print("imported", vfio.__file__)
+            rc = 0
+            for what, call in (("open", lambda: vfio.open(sys.argv[1], backend=sys.argv[2])),
+                               ("unbind", lambda: vfio.unbind(sys.argv[1]))):
+                try:
+                    call()
+                    print(what, "succeeded")
+                    rc = 1
+                except PermissionError as e:
+                    print(what, "PermissionError", isinstance(e, vfio.Error), e)
+            sys.exit(rc)
+            """, edu_addr, backend, user="nobody", env=env, cwd=tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    assert r.returncode != 3, ("the unprivileged process could not import vfio, which is "
+                               "not the errno under test:\n" + r.stdout + r.stderr)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert r.stdout.count("PermissionError True") == 2
+    assert ("imported " + tmp) in r.stdout, r.stdout
+    assert r.stdout.count("PermissionError True") == 2, r.stdout + r.stderr
 
 
 # ---- lifetimes ---------------------------------------------------------------
