@@ -17,8 +17,8 @@ prints what it did; the exit status is 0 when every check passed.
 The same code runs through the in-tree framework (``--backend vfio``), our
 module (``--backend vfio-dkms``) and our module in no-IOMMU mode, where the
 device is given bus addresses instead of IOVAs: every address handed to the
-controller comes from :func:`device_address`, which reads the buffer's
-``segments``, so nothing here knows which of the three it runs on.
+controller comes from ``device_address()`` of the buffer, which knows the
+difference, so nothing here knows which of the three it runs on.
 
 The NVMe facts used (NVM Express Base Specification 1.4) are explained
 where they are used.  Written against QEMU's ``nvme`` device (QEMU 7.2:
@@ -35,6 +35,7 @@ import vfio
 
 NVME_CLASS = 0x010802          # mass storage, non-volatile memory, NVM Express
 PAGE = 4096                    # the memory page size we program into CC.MPS
+SMALL = 1024                   # a PRP list of 128 entries
 
 
 # --------------------------------------------------------------------------
@@ -51,7 +52,7 @@ STATUS_NAMES = {
     (0, 0x04): "Data Transfer Error",
     (0, 0x06): "Internal Error",
     (0, 0x0B): "Invalid Namespace or Format",
-    (0, 0x13): "Invalid Number of SGL Descriptors",
+    (0, 0x13): "PRP Offset Invalid",
     (0, 0x80): "LBA Out of Range",
     (0, 0x81): "Capacity Exceeded",
     (1, 0x00): "Completion Queue Invalid",
@@ -60,7 +61,6 @@ STATUS_NAMES = {
     (1, 0x08): "Invalid Interrupt Vector",
     (1, 0x0C): "Invalid Queue Deletion",
     (1, 0x0D): "Feature Identifier Not Saveable",
-    (1, 0x13): "Invalid PRP Offset",
     (2, 0x80): "Write Fault",
     (2, 0x81): "Unrecovered Read Error",
 }
@@ -82,26 +82,6 @@ class NvmeError(Exception):
 
 class NvmeTimeout(TimeoutError):
     """The controller did not do something within its time limit."""
-
-
-# --------------------------------------------------------------------------
-# Addresses the device can use
-# --------------------------------------------------------------------------
-
-def device_address(buf, offset=0):
-    """The address the device uses for byte *offset* of a DmaBuffer.
-
-    With an IOMMU a buffer is one IOVA range; in no-IOMMU mode it is a list
-    of physically contiguous runs (``buf.segments``, bus addresses).  A page
-    never straddles two runs, so a page-aligned offset always starts one.
-    """
-    if not 0 <= offset < buf.size:
-        raise ValueError("offset %#x outside a %#x-byte buffer" % (offset, buf.size))
-    for addr, length in buf.segments:
-        if offset < length:
-            return addr + offset
-        offset -= length
-    raise AssertionError("segments do not cover the buffer")
 
 
 # --------------------------------------------------------------------------
@@ -210,13 +190,14 @@ class QueuePair:
 
     def __init__(self, ctrl, qid, depth, irq=None):
         self.ctrl, self.qid, self.depth, self.irq = ctrl, qid, depth, irq
-        # Queues must be physically contiguous for the controller (we tell it
-        # so with the PC flag): one page each, which is always one segment.
+        # Queues must be contiguous for the controller (we tell it so with
+        # the PC flag) and start on a memory page: page-sized blocks of a
+        # pool are both, also without an IOMMU.  A 64-entry SQ fills a page.
         if depth * SQE_SIZE > PAGE:
             raise ValueError("queue depth %d needs more than one page" % depth)
-        self.sq = ctrl.dev.dma_alloc(PAGE)
-        self.cq = ctrl.dev.dma_alloc(PAGE)
-        self.sq_addr, self.cq_addr = device_address(self.sq), device_address(self.cq)
+        self.sq = ctrl.page_pool.alloc()
+        self.cq = ctrl.page_pool.alloc()
+        self.sq_addr, self.cq_addr = self.sq.device_address(), self.cq.device_address()
         self.sq_tail = 0
         self.sq_head = 0              # as last reported by the controller
         self.cq_head = 0
@@ -261,9 +242,9 @@ class QueuePair:
         return cid
 
     def ring(self):
-        # The entries must be in memory before the controller reads them:
-        # the doorbell write is a system call (or an uncached store through
-        # a mapping) issued after them, which x86 keeps in order.
+        # The entries must be visible to the controller before it learns
+        # about them from the doorbell.
+        vfio.dma_wmb()
         self.ctrl.bar.write32(self.sq_doorbell, self.sq_tail)
 
     def reap(self):
@@ -272,10 +253,11 @@ class QueuePair:
         while True:
             slot = self.cq_head * CQE_SIZE
             # The phase tag is in dword 3; read it first, and only then the
-            # rest of the entry (the controller writes the entry as a whole,
-            # the read order keeps us from seeing an old entry's fields).
+            # rest of the entry: the barrier keeps the CPU from reading the
+            # other fields before the tag, i.e. from an old entry.
             if (self.cq.read32(slot + 12) >> 16) & 1 != self.phase:
                 break
+            vfio.dma_rmb()
             c = Completion(self.cq.read(slot, CQE_SIZE))
             self.cq_head += 1
             if self.cq_head == self.depth:
@@ -305,7 +287,13 @@ class QueuePair:
                 # while waiting.
                 self.irq.wait(left)
             else:
-                time.sleep(0)                       # the --poll fallback
+                # The --poll fallback: until the phase tag of the head slot
+                # flips (other threads run while it sleeps).
+                try:
+                    self.cq.poll32(self.cq_head * CQE_SIZE + 12, 1 << 16,
+                                   self.phase << 16, left)
+                except TimeoutError:
+                    pass
 
     def take(self, cid):
         """Remove a reaped completion, raising NvmeError for a bad status."""
@@ -374,33 +362,38 @@ class Controller:
             raise RuntimeError("controller does not support %d-byte pages" % PAGE)
         vs = self.bar.read32(self.VS)
         self.version = (vs >> 16, (vs >> 8) & 0xFF)
-        self.irqs = []
+        # Small DMA buffers come from pools instead of a mapping each:
+        # rings and identify data take a page (rings must start on one),
+        # PRP lists 1 KiB, four to a page.
+        self.page_pool = dev.dma_pool(PAGE, PAGE)
+        self.small_pool = dev.dma_pool(SMALL, SMALL)
+        self.irqs = []                     # MSI-X vector n -> irqs[n]
         self.irq_error = None
         if not poll:
             try:
-                # Vector 0 for the admin queue, vector 1 for the I/O queue.
-                self.irqs = dev.irq_enable("msix", count=2)
+                # Vector 0 for the admin queue now; the I/O queue's vector
+                # is added when that queue is created.
+                self.irqs = [dev.irq_enable_vector("msix", 0)]
             except vfio.Error as e:
                 self.irq_error = e
         self.admin = None
         self.io = None
-        self.buffers = []                  # identify and PRP-list pages
+        self.blocks = []                   # PRP-list pages
         self.mdts_bytes = None
 
     # --- reset and enable -------------------------------------------------
 
     def _wait_csts(self, mask, value, what):
-        deadline = time.monotonic() + self.timeout
-        while True:
+        """Wait up to CAP.TO until CSTS & mask == value; returns CSTS."""
+        try:
+            return self.bar.poll32(self.CSTS, mask, value, self.timeout)
+        except TimeoutError:
             csts = self.bar.read32(self.CSTS)
-            if csts & mask == value:
-                return csts
             if csts & self.CSTS_CFS:
-                raise RuntimeError("controller fatal status (CSTS %#x) while %s" % (csts, what))
-            if time.monotonic() > deadline:
-                raise NvmeTimeout("CSTS %#x: not %s within CAP.TO = %.1f s"
-                                  % (csts, what, self.timeout))
-            time.sleep(0.001)
+                raise RuntimeError("controller fatal status (CSTS %#x) while waiting "
+                                   "until %s" % (csts, what)) from None
+            raise NvmeTimeout("CSTS %#x: not %s within CAP.TO = %.1f s"
+                              % (csts, what, self.timeout)) from None
 
     def disable(self):
         """CC.EN = 0 resets the controller: queues gone, CSTS.RDY drops."""
@@ -431,9 +424,9 @@ class Controller:
     # --- identify ---------------------------------------------------------
 
     def _identify(self, cns, nsid, what):
-        buf = self.dev.dma_alloc(PAGE)
+        buf = self.page_pool.alloc()
         try:
-            self.admin_command(command(ADMIN_IDENTIFY, nsid=nsid, prp1=device_address(buf),
+            self.admin_command(command(ADMIN_IDENTIFY, nsid=nsid, prp1=buf.device_address(),
                                        cdw10=cns), what)
             return buf.read(0, PAGE)
         finally:
@@ -469,7 +462,11 @@ class Controller:
         queue 1 feeding it."""
         # Set Features, Number of Queues (FID 7): one SQ and one CQ (0-based).
         self.admin_command(command(ADMIN_SET_FEATURES, cdw10=0x07, cdw11=0))
-        irq = self.irqs[1] if self.irqs else None
+        irq = None
+        if self.irqs:
+            # Its vector exists before the queue can signal it.
+            irq = self.dev.irq_enable_vector("msix", 1)
+            self.irqs.append(irq)
         depth = min(self.IO_DEPTH, self.mqes)
         self.io = QueuePair(self, 1, depth, irq)
         # CDW10: queue size - 1 (31:16), queue id (15:0).  CQ CDW11: vector
@@ -497,36 +494,37 @@ class Controller:
 
     # --- data transfers ---------------------------------------------------
 
-    def prp_list_pages(self, count):
-        """*count* pages for PRP lists, kept for the controller's lifetime."""
-        buf = self.dev.dma_alloc(count * PAGE)
-        self.buffers.append(buf)
-        return [(buf, i * PAGE) for i in range(count)]
+    def prp_lists(self, count):
+        """*count* PRP lists of 128 entries, kept for the controller's lifetime."""
+        lists = [self.small_pool.alloc() for _ in range(count)]
+        self.blocks += lists
+        return lists
 
     def prps(self, buf, offset, length, list_page):
         """PRP entry 1 and 2 for [offset, offset + length) of *buf*.
 
         PRP1 points at the first byte.  If the transfer ends within the next
         page, PRP2 is that page; if it needs more, PRP2 points at a PRP
-        *list*: one 8-byte page address per further page.  (A list longer
-        than one page would chain through its last entry; our transfers
-        need at most 512 entries, one list page.)
+        *list*: one 8-byte page address per further page.  (A list reaching
+        the end of a memory page would chain to the next through its last
+        entry; our 1 KiB lists never reach it: 128 entries, 512 KiB or more
+        per command.)
         """
         if offset % 4 or length <= 0 or offset + length > buf.size:
             raise ValueError("bad transfer: offset %#x length %#x" % (offset, length))
-        first = device_address(buf, offset)
+        first = buf.device_address(offset)
         first_len = PAGE - (offset % PAGE)
         if length <= first_len:
             return first, 0
         rest = range(offset - offset % PAGE + PAGE, offset + length, PAGE)
         if len(rest) == 1:
-            return first, device_address(buf, rest[0])
-        if len(rest) > PAGE // 8:
-            raise ValueError("transfer of %d bytes needs a chained PRP list" % length)
-        lbuf, loff = list_page
-        lbuf.write(loff, struct.pack("<%dQ" % len(rest),
-                                     *(device_address(buf, o) for o in rest)))
-        return first, device_address(lbuf, loff)
+            return first, buf.device_address(rest[0])
+        if len(rest) > SMALL // 8:
+            raise ValueError("transfer of %d bytes needs more than %d PRP list entries"
+                             % (length, SMALL // 8))
+        list_page.write(0, struct.pack("<%dQ" % len(rest),
+                                       *(buf.device_address(o) for o in rest)))
+        return first, list_page.device_address()
 
 
 class Namespace:
@@ -535,10 +533,10 @@ class Namespace:
     def __init__(self, ctrl, info):
         self.ctrl, self.nsid = ctrl, info["nsid"]
         self.block_size, self.blocks = info["block_size"], info["blocks"]
-        limit = ctrl.mdts_bytes or (1 << 20)
-        self.max_transfer = min(limit, 1 << 20)        # bytes per command
-        depth = ctrl.io.depth - 1
-        self.list_pages = ctrl.prp_list_pages(depth)   # one per command slot
+        # Bytes per command: MDTS, and what one PRP list describes even when
+        # the buffer starts inside a page (1 + 128 pages, minus that page).
+        self.max_transfer = min(ctrl.mdts_bytes or 1 << 30, (SMALL // 8) * PAGE)
+        self.prp_lists = ctrl.prp_lists(ctrl.io.depth - 1)  # one per command id
 
     def submit(self, opcode, lba, buf, offset, length, ring=True):
         """Queue one Read or Write of buf[offset:offset + length] at *lba*;
@@ -551,7 +549,7 @@ class Namespace:
         io = self.ctrl.io
         cid = io.reserve()
         try:
-            prp1, prp2 = self.ctrl.prps(buf, offset, length, self.list_pages[cid])
+            prp1, prp2 = self.ctrl.prps(buf, offset, length, self.prp_lists[cid])
         except ValueError:
             io.free_cids.append(cid)
             raise
@@ -622,9 +620,11 @@ def shutdown(ctrl):
             if q is not None:
                 q.free()
         ctrl.io = ctrl.admin = None
-        for b in ctrl.buffers:
+        for b in ctrl.blocks:
             b.free()
-        ctrl.buffers = []
+        ctrl.blocks = []
+        ctrl.page_pool.close()
+        ctrl.small_pool.close()
         if ctrl.irqs:
             ctrl.dev.irq_disable("msix")
             ctrl.irqs = []
@@ -659,8 +659,7 @@ def run(dev, args, step):
     ctrl = Controller(dev, poll=args.poll)
     try:
         if ctrl.irqs:
-            step("enable MSI-X", "vectors 0 (admin) and 1 (I/O) -> eventfds %d, %d"
-                 % (ctrl.irqs[0].fileno(), ctrl.irqs[1].fileno()))
+            step("enable MSI-X vector 0", "admin queue -> eventfd %d" % ctrl.irqs[0].fileno())
         elif args.poll:
             step("interrupts", "polling (--poll)")
         else:
@@ -682,7 +681,9 @@ def run(dev, args, step):
                 info["format"], info["formats"]))
         ctrl.create_io_queues()
         how = "MSI-X" if ctrl.io.irq is not None else "polled"
-        step("I/O queue pair 1", "depth %d, completions %s" % (ctrl.io.depth, how))
+        step("I/O queue pair 1", "depth %d, completions %s%s" % (
+            ctrl.io.depth, how, " (vector 1 -> eventfd %d)" % ctrl.io.irq.fileno()
+            if ctrl.io.irq is not None else ""))
         ns = Namespace(ctrl, info)
         bs = ns.block_size
 
@@ -767,8 +768,8 @@ def main():
         step("bind to %s" % driver, "ok (was %s)" % previous)
     try:
         with vfio.open(pci.address, backend=args.backend) as dev:
-            step("open", "backend %s, %d regions, %d irq indexes, BAR0 %d KiB"
-                 % (dev.backend, dev.regions, dev.irqs, dev.region(0).size >> 10))
+            step("open", "backend %s, %d regions, %d irq indexes, BAR0 %d KiB, %s"
+                 % (dev.backend, dev.regions, dev.irqs, dev.region(0).size >> 10, dev.flags))
             try:
                 run(dev, args, step)
             except (NvmeError, NvmeTimeout, vfio.Error) as e:

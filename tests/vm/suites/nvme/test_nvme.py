@@ -55,6 +55,37 @@ def test_io_completion_signals_msix(ctrl):
         assert buf.read(0, PAGE) == NVME.image_pattern(0, PAGE)
 
 
+def test_msix_vectors_added_one_at_a_time(dev):
+    c = NVME.Controller(dev)
+    try:
+        assert [i.vector for i in c.irqs] == [0]
+        c.enable()
+        admin_irq = c.irqs[0]
+        c.create_io_queues()
+        assert [i.vector for i in c.irqs] == [0, 1]
+        assert c.io.irq is c.irqs[1]
+        # Adding vector 1 left vector 0 working: an admin completion signals it.
+        assert not admin_irq.closed
+        admin_irq.wait(0)
+        with c.page_pool.alloc() as data:
+            cid = c.admin.submit(NVME.command(NVME.ADMIN_IDENTIFY, nsid=1, cdw10=0,
+                                              prp1=data.device_address()),
+                                 "Identify Namespace 1")
+            assert admin_irq.wait(5.0) >= 1
+            c.admin.wait(cid, 5.0)
+            assert data.read64(0) == c.identify_namespace(1)["blocks"]
+    finally:
+        NVME.shutdown(c)
+
+
+def test_dma_pools(ctrl):
+    # The rings of both queue pairs from the page pool; a PRP list per I/O
+    # command id from the 1 KiB pool, four to a mapping.
+    assert ctrl.page_pool.in_use == 4
+    assert ctrl.small_pool.in_use == len(ctrl.blocks) == ctrl.io.depth - 1
+    assert ctrl.small_pool.chunks == -(-ctrl.small_pool.in_use // 4)
+
+
 def test_poll_mode(dev):
     c = NVME.Controller(dev, poll=True)
     try:
@@ -108,21 +139,21 @@ def test_prp_list_64k_one_command(ctrl):
     n = 64 << 10
     assert ctrl.ns.max_transfer >= n
     with ctrl.dev.dma_alloc(n) as buf:
-        first, second = ctrl.prps(buf, 0, n, ctrl.ns.list_pages[0])
-        assert first == NVME.device_address(buf, 0)
-        lbuf, loff = ctrl.ns.list_pages[0]
-        assert second == NVME.device_address(lbuf, loff)
+        plist = ctrl.ns.prp_lists[0]
+        first, second = ctrl.prps(buf, 0, n, plist)
+        assert first == buf.segments[0][0]
+        assert second == plist.iova
         # The list holds the device address of pages 1..15, worked out here
         # from the segments independently (bus addresses in no-IOMMU mode).
         pages = [a + k for a, length in buf.segments for k in range(0, length, PAGE)]
-        assert [lbuf.read64(loff + 8 * i) for i in range(15)] == pages[1:16]
+        assert [plist.read64(8 * i) for i in range(15)] == pages[1:16]
         cid = ctrl.ns.submit(NVME.NVM_READ, 0, buf, 0, n)
         ctrl.io.wait(cid, 10.0)
         assert bytes(buf) == NVME.image_pattern(0, n)
     # Two pages: PRP2 is the second page itself, no list.
     with ctrl.dev.dma_alloc(2 * PAGE) as buf:
-        assert ctrl.prps(buf, 0, 2 * PAGE, None) == (
-            NVME.device_address(buf, 0), NVME.device_address(buf, PAGE))
+        pages = [a + k for a, length in buf.segments for k in range(0, length, PAGE)]
+        assert ctrl.prps(buf, 0, 2 * PAGE, None) == (pages[0], pages[1])
 
 
 def test_prp_unaligned_start(ctrl):
@@ -190,12 +221,12 @@ def test_shutdown_frees_everything(dev):
     c.enable()
     c.create_io_queues()
     c.ns = NVME.Namespace(c, c.identify_namespace(1))
-    held = [c.admin.sq, c.admin.cq, c.io.sq, c.io.cq] + list(c.buffers)
+    held = [c.admin.sq, c.admin.cq, c.io.sq, c.io.cq] + list(c.blocks)
     csts = NVME.shutdown(c)
     assert csts & c.CSTS_SHST_MASK == c.CSTS_SHST_DONE
     assert not c.bar.read32(c.CSTS) & c.CSTS_RDY
-    assert all(b.closed for b in held)
-    assert c.buffers == [] and c.irqs == [] and c.io is None and c.admin is None
+    assert all(b.closed for b in held) and c.page_pool.closed and c.small_pool.closed
+    assert c.blocks == [] and c.irqs == [] and c.io is None and c.admin is None
     assert not dev.config.read16(0x4) & 0x4                # bus mastering off
     # The device can be driven again after a clean shutdown.
     again = NVME.Controller(dev)
