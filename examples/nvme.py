@@ -215,10 +215,6 @@ class QueuePair:
         for buf in (self.sq, self.cq):
             buf.free()
 
-    @property
-    def space(self):
-        return len(self.free_cids)
-
     def reserve(self):
         """A free command id (0..depth-2), for a caller that needs it before
         building the command (per-command PRP list pages)."""
@@ -272,12 +268,12 @@ class QueuePair:
             self.ctrl.bar.write32(self.cq_doorbell, self.cq_head)
         return n
 
-    def wait_any(self, timeout):
-        """Reap until at least one completion is waiting in ``done``."""
+    def _wait_until(self, done, timeout):
+        """Reap completions until done() holds, sleeping in between."""
         deadline = time.monotonic() + timeout
-        while not self.done:
+        while not done():
             if self.reap():
-                break
+                continue
             left = deadline - time.monotonic()
             if left <= 0:
                 raise NvmeTimeout("queue %d: no completion within %.1f s" % (self.qid, timeout))
@@ -295,6 +291,10 @@ class QueuePair:
                 except TimeoutError:
                     pass
 
+    def wait_any(self, timeout):
+        """Reap until at least one completion is waiting in ``done``."""
+        self._wait_until(lambda: self.done, timeout)
+
     def take(self, cid):
         """Remove a reaped completion, raising NvmeError for a bad status."""
         c = self.done.pop(cid)
@@ -306,9 +306,7 @@ class QueuePair:
 
     def wait(self, cid, timeout):
         """Wait for one command's completion and return it (NvmeError on failure)."""
-        deadline = time.monotonic() + timeout
-        while cid not in self.done:
-            self.wait_any(max(deadline - time.monotonic(), 0.0))
+        self._wait_until(lambda: cid in self.done, timeout)
         return self.take(cid)
 
     def execute(self, entry, name, timeout):
@@ -587,6 +585,7 @@ class Namespace:
         depth = min(depth, io.depth - 1)
         todo = list(enumerate(lbas))
         inflight = 0
+        failed = None
         while todo or inflight:
             batch = 0
             while todo and inflight < depth:
@@ -598,8 +597,15 @@ class Namespace:
                 io.ring()
             io.wait_any(self.ctrl.IO_TIMEOUT)
             for cid in list(io.done):
-                io.take(cid)
                 inflight -= 1
+                try:
+                    io.take(cid)
+                except NvmeError as e:
+                    # Submit no more, let the rest finish, then report.
+                    todo.clear()
+                    failed = failed or e
+        if failed:
+            raise failed
 
 
 def shutdown(ctrl):

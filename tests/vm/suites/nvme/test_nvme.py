@@ -190,6 +190,21 @@ def test_queue_depth_32(ctrl):
     assert len(ctrl.io.free_cids) == ctrl.io.depth - 1 and not ctrl.io.inflight
 
 
+def test_queue_depth_32_error_drains(ctrl):
+    """A failing command among 32 in flight: the others finish, the error is
+    raised once they have, and the queue is clean for the next command."""
+    lbas = [i * (PAGE // ctrl.ns.block_size) for i in range(40)]
+    lbas[5] = ctrl.ns.blocks                          # past the end
+    with ctrl.dev.dma_alloc(40 * PAGE) as buf:
+        with pytest.raises(NVME.NvmeError) as e:
+            ctrl.ns.read_many(lbas, buf, PAGE, depth=32)
+        assert (e.value.sct, e.value.sc) == (0, 0x80)
+        io = ctrl.io
+        assert not io.inflight and not io.done and len(io.free_cids) == io.depth - 1
+        ctrl.ns.read(0, buf, 0, PAGE)
+        assert buf.read(0, PAGE) == NVME.image_pattern(0, PAGE)
+
+
 def test_invalid_admin_opcode_raises(ctrl):
     with pytest.raises(NVME.NvmeError) as e:
         ctrl.admin_command(NVME.command(0x7F), "Reserved admin opcode")
