@@ -11,7 +11,6 @@ import subprocess
 
 import pytest
 
-import vfio
 from conftest import IOMMU, NVME, PATTERN_BYTES, TOP, read_image
 
 PAGE = 4096
