@@ -43,23 +43,46 @@ QUICK_KERNEL ?= $(shell tests/vm/kernels | grep -E '^6\.12\.[0-9]+\+deb[0-9]+-am
 check-quick: deps
 	@test -n "$(QUICK_KERNEL)" || { echo "check-quick: no 6.12 stock kernel installed (make deps)" >&2; exit 1; }
 	$(MAKE) -C module KVER=$(QUICK_KERNEL) KDIR=/lib/modules/$(QUICK_KERNEL)/build modules
+	$(MAKE) -C module KVER=$(QUICK_KERNEL) KDIR=/lib/modules/$(QUICK_KERNEL)/build \
+		FLAVOR=dropin modules dropin-index
 	$(MAKE) libvfio bindings/python bench-prog
 	tests/run-all --no-build --skip-packaging --kernel $(QUICK_KERNEL)
 
-# `make demo`: QEMU's edu device driven from Python (examples/edu.py) in a VM
-# booted on the newest installed stock kernel (plain -amd64 flavour: not
-# -rt, -cloud or debug builds), through our module
-# (vfio-dkms-pci).  DEMO_BACKEND=vfio runs it through the in-tree vfio-pci.
+# `make demo`: a Python example driver in a VM booted on the newest
+# installed stock kernel (plain -amd64 flavour: not -rt, -cloud or debug
+# builds), through our module (vfio-dkms-pci).  DEMO_BACKEND=vfio runs it
+# through the in-tree vfio-pci.  DEMO picks the driver:
+#   edu   QEMU's edu teaching device (examples/edu.py), the default
+#   nvme  an NVMe controller (examples/nvme.py) whose disk image the host
+#         fills with a known pattern before boot; the driver checks it
+DEMO ?= edu
 DEMO_BACKEND ?= vfio-dkms
+DEMO_NVME_IMAGE = $(BUILD)/vm/demo-nvme.img
 demo: deps
 	$(MAKE) libvfio bindings/python
-	@k=$$(tests/vm/kernels | grep -E -- '-amd64$$' | grep -vE -- '-(rt|cloud)-amd64$$' | sort -V | tail -n 1); \
+	@k=$$(tests/vm/kernels | grep -E -- '-amd64$$' | grep -vE -- '-(rt|cloud)-amd64$$' | \
+		while read -r x; do [ -e "/boot/vmlinuz-$$x" ] && echo "$$x"; done | sort -V | tail -n 1); \
 	test -n "$$k" || { echo "demo: no stock test kernel installed (make deps)" >&2; exit 1; }; \
 	if [ "$(DEMO_BACKEND)" = vfio-dkms ]; then \
 		$(MAKE) -C module KVER=$$k KDIR=/lib/modules/$$k/build modules || exit 1; \
 	fi; \
-	echo "demo: booting $$k (QEMU q35 + intel-iommu + edu)"; \
-	tests/vm/run-vm --kernel $$k -- scripts/demo-guest $(DEMO_BACKEND)
+	case "$(DEMO)" in \
+	edu) \
+		echo "demo: booting $$k (QEMU q35 + intel-iommu + edu)"; \
+		tests/vm/run-vm --kernel $$k -- scripts/demo-guest $(DEMO_BACKEND) edu ;; \
+	nvme) \
+		mkdir -p "$(dir $(DEMO_NVME_IMAGE))" && \
+		PYTHONPATH="$(BUILD)/python" /usr/bin/python3 examples/nvme.py \
+			--make-image "$(DEMO_NVME_IMAGE)" || exit 1; \
+		echo "demo: $(DEMO_NVME_IMAGE): 64 MiB, the first 4 MiB hold the test pattern"; \
+		echo "demo: booting $$k (QEMU q35 + intel-iommu + nvme)"; \
+		tests/vm/run-vm --kernel $$k --no-default-devices \
+			--qemu-arg=-drive "--qemu-arg=if=none,id=nvm0,format=raw,file=$(DEMO_NVME_IMAGE)" \
+			--qemu-arg=-device --qemu-arg=nvme,drive=nvm0,serial=vfiodemo,id=nvme0 \
+			-- scripts/demo-guest $(DEMO_BACKEND) nvme ;; \
+	*) \
+		echo "demo: unknown DEMO=$(DEMO) (edu or nvme)" >&2; exit 2 ;; \
+	esac
 
 install: all
 	$(foreach c,$(filter-out module,$(COMPONENTS)),$(MAKE) -C $(c) install &&) true
