@@ -386,11 +386,21 @@ void child_loop(struct worker *w)
 	_exit(0);
 }
 
+/* The crash report runs on its own stack, so a stack overflow is reported too. */
+static void alt_stack(void)
+{
+	static __thread uint8_t stack[64 * 1024];
+	stack_t ss = { .ss_sp = stack, .ss_size = sizeof(stack) };
+
+	sigaltstack(&ss, NULL);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 
 	self = w;
+	alt_stack();
 	uint64_t n = cfg.ops / cfg.threads + (w->id < cfg.ops % cfg.threads);
 
 	while (w->done < n && !stop_run)
@@ -558,9 +568,15 @@ int main(int argc, char **argv)
 
 	stats = mmap(NULL, sizeof(*stats) * OP_COUNT, PROT_READ | PROT_WRITE,
 		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	dma_buf = mmap(NULL, DMA_BUF_SIZE, PROT_READ | PROT_WRITE,
+	/*
+	 * A PROT_NONE guard after the buffer: the "unmapped" addresses the
+	 * generators pass (buffer end, a read straddling it) must fault, not
+	 * land in whatever mapping the kernel put next (once, glibc's TLS).
+	 */
+	dma_buf = mmap(NULL, DMA_BUF_SIZE + DMA_GUARD_SIZE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (stats == MAP_FAILED || dma_buf == MAP_FAILED) {
+	if (stats == MAP_FAILED || dma_buf == MAP_FAILED ||
+	    mprotect(dma_buf + DMA_BUF_SIZE, DMA_GUARD_SIZE, PROT_NONE)) {
 		perror("mmap");
 		return 2;
 	}
@@ -575,13 +591,15 @@ int main(int argc, char **argv)
 	else
 		printf("# /dev/kmsg: %s (kernel log not watched)\n", strerror(errno));
 
+	alt_stack();
 	sa.sa_handler = on_fatal;
-	sa.sa_flags = SA_NODEFER;
+	sa.sa_flags = SA_NODEFER | SA_ONSTACK;
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGILL, &sa, NULL);
 	sigaction(SIGFPE, &sa, NULL);
 	sigaction(SIGABRT, &sa, NULL);
 	sa.sa_handler = on_bus;
+	sa.sa_flags = SA_ONSTACK;
 	sigaction(SIGBUS, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -655,7 +673,7 @@ int main(int argc, char **argv)
 	       done / secs, cfg.seed);
 	printf("total ops %" PRIu64 " seconds %.1f seed %" PRIu64 "\n", done, secs, cfg.seed);
 
-	munmap(dma_buf, DMA_BUF_SIZE);
+	munmap(dma_buf, DMA_BUF_SIZE + DMA_GUARD_SIZE);
 	locked = vmlck_kb();
 	printf("locked_vm_kb %" PRIu64 "\n", locked);
 	if (complaint)

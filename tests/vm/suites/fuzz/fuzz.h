@@ -73,6 +73,7 @@ extern struct fuzz_config cfg;
 
 /* Memory that MAP_DMA maps: anonymous, shared by the threads. */
 #define DMA_BUF_SIZE	(4UL << 20)
+#define DMA_GUARD_SIZE	(1UL << 20)	/* PROT_NONE, after the buffer */
 extern uint8_t *dma_buf;
 
 /* Path of the group node of cfg.bdf, looked up again after a rebind. */

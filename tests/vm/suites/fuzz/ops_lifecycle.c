@@ -51,6 +51,8 @@ static int in_clean_child(int (*fn)(const void *), const void *arg)
 	}
 	if (waitpid(pid, &st, 0) < 0)
 		return -1;
+	/* The child's errno is lost: say "I/O error" rather than a stale one. */
+	errno = EIO;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
