@@ -155,6 +155,7 @@ uint32_t pick_flags(struct rng *r, uint32_t valid);
 /* Remembers a mapped range; picks one (false if none yet). */
 void recent_add(struct worker *w, uint64_t start, uint64_t size);
 bool recent_pick(struct worker *w, uint64_t *start, uint64_t *size);
+void recent_forget(struct worker *w, uint64_t start, uint64_t size);
 
 /* ioctl wrapper that records the call in the ring and counts the result. */
 long fz_ioctl(struct worker *w, enum op_id op, int fd, unsigned long cmd, void *arg,

@@ -26,6 +26,14 @@ void recent_add(struct worker *w, uint64_t start, uint64_t size)
 	w->nrecent++;
 }
 
+/* An exact unmap succeeded: stop offering that range (it is gone). */
+void recent_forget(struct worker *w, uint64_t start, uint64_t size)
+{
+	for (unsigned int i = 0; i < 8 && i < w->nrecent; i++)
+		if (w->recent[i][0] == start && w->recent[i][1] == size)
+			w->recent[i][0] = w->recent[i][1] = 0;
+}
+
 bool recent_pick(struct worker *w, uint64_t *start, uint64_t *size)
 {
 	unsigned int i;
@@ -212,7 +220,8 @@ static void noiommu_unmap(struct worker *w, int fd)
 	}
 	snprintf(what, sizeof(what), "argsz %u flags %#x vaddr %#llx size %#llx", u->argsz,
 		 u->flags, (unsigned long long)u->vaddr, (unsigned long long)u->size);
-	fz_ioctl(w, OP_NOIOMMU_UNMAP, fd, VFIO_DKMS_NOIOMMU_UNMAP_DMA, u, what);
+	if (fz_ioctl(w, OP_NOIOMMU_UNMAP, fd, VFIO_DKMS_NOIOMMU_UNMAP_DMA, u, what) == 0)
+		recent_forget(w, u->vaddr, u->size);
 }
 
 void op_container(struct worker *w, enum op_id op)
