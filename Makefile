@@ -14,7 +14,7 @@ export VERSION BUILD PREFIX DESTDIR
 # Components appear as their directories land; a missing one is not built.
 COMPONENTS := $(patsubst %/Makefile,%,$(wildcard module/Makefile libvfio/Makefile bindings/python/Makefile))
 
-.PHONY: all deps check check-quick demo modules install clean bench deb rpm $(COMPONENTS)
+.PHONY: all deps check check-quick demo modules install clean bench deb rpm fuzz $(COMPONENTS)
 
 all: $(COMPONENTS)
 
@@ -111,3 +111,15 @@ bench: all
 all: bench-prog
 bench-prog: libvfio
 	$(MAKE) -C tests/bench
+
+# `make fuzz`: a million fuzzer operations with a fresh seed per stock test
+# kernel (FUZZ_OPS, FUZZ_SEED override), docs/testing.md "Fuzzing".
+fuzz: module fuzz-prog
+	tests/vm/suites/fuzz/make-fuzz
+
+# The fuzzer of the fuzz VM suites, built on the host: compiling it inside a
+# TCG guest takes minutes.
+.PHONY: fuzz-prog
+all: fuzz-prog
+fuzz-prog:
+	$(MAKE) -C tests/vm/suites/fuzz OUT=$(BUILD)/fuzz
