@@ -17,7 +17,9 @@ import time
 import pytest
 
 import vfio_uapi as V
-from vfio_irq_fixtures import EDU_IDS, NVME_IDS, Session, base, bound_device
+import vfio_backends as base
+from vfio_backends import EDU_IDS, NVME_IDS, bound_device
+from vfio_session import Session
 
 PARAM = "/sys/module/vfio_dkms/parameters/release_timeout"
 DEBUG_KERNEL = "debug" in os.uname().release
