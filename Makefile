@@ -5,6 +5,12 @@
 # they need first.  Components each own their Makefile; this one only
 # sequences them.
 
+# GNU make and Kbuild split paths at spaces: say so before anything runs
+# (a checkout anywhere else, /tmp and /root included, works).
+ifneq ($(words $(CURDIR)),1)
+$(error the checkout path "$(CURDIR)" contains a space, which GNU make cannot build in; clone into a path without spaces)
+endif
+
 VERSION := $(shell cat $(CURDIR)/VERSION)
 BUILD ?= $(CURDIR)/build
 PREFIX ?= /usr/local
