@@ -10,6 +10,7 @@ vfio_fixtures.py.
 
 import os
 import subprocess
+import threading
 import time
 
 import pytest
@@ -160,3 +161,22 @@ def wait_for(pred, timeout=20.0, step=0.05):
             return True
         time.sleep(step)
     return pred()
+
+
+def unbind_async(bdf):
+    """Unbind @bdf from its driver in a thread; returns (thread, result),
+    where result gets "seconds" (how long the unbind took) and "error" (the
+    OSError it raised, if any)."""
+    res = {}
+
+    def run():
+        t0 = time.monotonic()
+        try:
+            with open(os.path.join(PCI, bdf, "driver", "unbind"), "w") as f:
+                f.write(bdf)
+        except OSError as e:
+            res["error"] = e
+        res["seconds"] = time.monotonic() - t0
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t, res

@@ -11,7 +11,6 @@ import mmap
 import os
 import signal
 import subprocess
-import threading
 import time
 
 import pytest
@@ -20,7 +19,7 @@ import vfio_irqs as I
 import vfio_uapi as V
 from vfio_irqs import EVENTFD, TRIGGER
 import vfio_backends as base
-from vfio_backends import EDU_IDS, bound_device, wait_for
+from vfio_backends import EDU_IDS, bound_device, unbind_async, wait_for
 from vfio_session import Session
 
 PARAM = "/sys/module/vfio_dkms/parameters/release_timeout"
@@ -28,45 +27,18 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..",
 QMP = os.path.join(REPO, "tests", "vm", "guest", "qmp")
 
 
-@pytest.fixture(scope="module")
-def dkms():
-    return base.setup_backend("vfio-dkms")
-
-
 @pytest.fixture()
-def timeout_param(dkms):
+def timeout_param(release_timeout):
+    """release_timeout's setter, after checking the default (30 s)."""
     with open(PARAM) as f:
-        old = f.read().strip()
-    assert old == "30", "default release_timeout"
-
-    def set_to(seconds):
-        with open(PARAM, "w") as f:
-            f.write(str(seconds))
-    yield set_to
-    set_to(old)
+        assert f.read().strip() == "30", "default release_timeout"
+    return release_timeout
 
 
 @pytest.fixture()
 def edu(dkms):
     # Function scope: every test removes the device from the driver.
     yield from bound_device(dkms, EDU_IDS)
-
-
-def unbind_async(bdf):
-    """Unbind @bdf from its driver in a thread; returns (thread, result)."""
-    res = {}
-
-    def run():
-        t0 = time.monotonic()
-        try:
-            with open(os.path.join(base.PCI, bdf, "driver", "unbind"), "w") as f:
-                f.write(bdf)
-        except OSError as e:
-            res["error"] = e
-        res["seconds"] = time.monotonic() - t0
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    return t, res
 
 
 def held_session(dkms, edu):

@@ -18,7 +18,7 @@ import pytest
 
 import vfio_uapi as V
 import vfio_backends as base
-from vfio_backends import EDU_IDS, NVME_IDS, bound_device
+from vfio_backends import EDU_IDS, NVME_IDS, bound_device, unbind_async
 from vfio_session import Session
 
 PARAM = "/sys/module/vfio_dkms/parameters/release_timeout"
@@ -32,23 +32,6 @@ UFFDIO_REGISTER = 0xc020aa00            # _IOWR(0xAA, 0x00, struct uffdio_regist
 UFFDIO_REGISTER_MODE_MISSING = 1
 
 
-@pytest.fixture(scope="module")
-def dkms():
-    return base.setup_backend("vfio-dkms")
-
-
-@pytest.fixture()
-def release_timeout(dkms):
-    with open(PARAM) as f:
-        old = f.read().strip()
-
-    def set_to(seconds):
-        with open(PARAM, "w") as f:
-            f.write(str(seconds))
-    yield set_to
-    set_to(old)
-
-
 @pytest.fixture()
 def edu(dkms):
     yield from bound_device(dkms, EDU_IDS)
@@ -57,22 +40,6 @@ def edu(dkms):
 @pytest.fixture()
 def nvme(dkms):
     yield from bound_device(dkms, NVME_IDS)
-
-
-def unbind_async(bdf):
-    res = {}
-
-    def run():
-        t0 = time.monotonic()
-        try:
-            with open(os.path.join(base.PCI, bdf, "driver", "unbind"), "w") as f:
-                f.write(bdf)
-        except OSError as e:
-            res["error"] = e
-        res["seconds"] = time.monotonic() - t0
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    return t, res
 
 
 def rebind(dkms, dev):
