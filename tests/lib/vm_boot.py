@@ -97,8 +97,16 @@ def kernel_matches(sdir, kver):
         return re.search(f.read().strip(), kver) is not None
 
 
+def own_boot(sdir):
+    """A suite that leaves devices in states the others do not expect asks
+    for a boot of its own with a file named `own-boot` (the fuzzer writes
+    edu's registers at random, and edu has no reset)."""
+    return os.path.exists(os.path.join(sdir, "own-boot"))
+
+
 def plan(kernels, suite_dirs, wanted, per_suite=False):
-    """Group the wanted suites into boots: same kernel, same vm-args.
+    """Group the wanted suites into boots: same kernel, same vm-args (a
+    suite with an `own-boot` file alone).
 
     Returns a list of lists of Suite, the slowest boots first (the debug
     kernel's, then the largest groups), so they overlap with the rest.
@@ -111,7 +119,8 @@ def plan(kernels, suite_dirs, wanted, per_suite=False):
             suite = Suite(sdir, kver, vm_args(sdir), limit)
             if not wanted(suite.name) or not kernel_matches(sdir, kver):
                 continue
-            key = (kver, suite.vmargs, suite.short if per_suite else "")
+            alone = per_suite or own_boot(sdir)
+            key = (kver, suite.vmargs, suite.short if alone else "")
             groups.setdefault(key, []).append(suite)
     boots = list(groups.values())
     boots.sort(key=lambda b: ("debug" not in b[0].kver, -len(b)))
