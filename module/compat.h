@@ -134,19 +134,6 @@ static inline struct iommu_domain *vfio_dkms_domain_alloc(struct device *dev)
 #endif
 }
 
-/* pin_user_pages() lost its vmas argument in 6.5.  mmap_lock held for read. */
-static inline long vfio_dkms_pin_user_pages(unsigned long start,
-					    unsigned long nr_pages,
-					    unsigned int gup_flags,
-					    struct page **pages)
-{
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
-	return pin_user_pages(start, nr_pages, gup_flags, pages);
-#else
-	return pin_user_pages(start, nr_pages, gup_flags, pages, NULL);
-#endif
-}
-
 /*
  * Whether MSIs from the devices of @group are isolated (interrupt
  * remapping).  iommu_group_has_isolated_msi() replaced the per-bus/per-device
