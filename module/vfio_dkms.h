@@ -23,6 +23,37 @@ struct vfio_dkms_device;
 struct vfio_dkms_group;
 
 /**
+ * struct vfio_dkms_ioctl_desc - how the core copies an ioctl's argument
+ * @cmd: the ioctl number
+ * @minsz: the fixed part of the argument, starting with its u32 argsz:
+ *	always copied in (a smaller argsz is the handler's -EINVAL to give);
+ *	0 with @maxsz 0: the command takes no argument
+ * @maxsz: the kernel buffer's largest size: the user's argsz, clamped to
+ *	[@minsz, @maxsz], sizes the buffer the handler reads and fills
+ * @in_all: the argument carries data after its fixed part: copy in the
+ *	whole buffer, not only @minsz bytes
+ */
+struct vfio_dkms_ioctl_desc {
+	unsigned int cmd;
+	u32 minsz;
+	u32 maxsz;
+	bool in_all;
+};
+
+/**
+ * struct vfio_dkms_ioctl_arg - the kernel copy of an ioctl's argument
+ * @buf: the buffer, zero past what was copied in
+ * @size: bytes of @buf (at least the command's minsz)
+ * @out: bytes of @buf the core copies back to the user when the handler
+ *	returns a non-negative value (the handler sets it; at most @size)
+ */
+struct vfio_dkms_ioctl_arg {
+	void *buf;
+	u32 size;
+	u32 out;
+};
+
+/**
  * struct vfio_dkms_device_ops - what a bus driver implements
  * @owner: module implementing the ops; pinned while a device fd is open
  * @name: driver name, for messages
@@ -34,7 +65,13 @@ struct vfio_dkms_group;
  *	user page that never arrives cannot hold up a revocation
  * @write: write(2)/pwrite(2) on the device fd, from a kernel buffer (as
  *	@read)
- * @ioctl: every ioctl on the device fd
+ * @ioctls: the ioctls of the device fd and the size of their arguments
+ *	(@num_ioctls entries); the core copies the argument in before @ioctl
+ *	and back out after it, outside the SRCU read section, so that an
+ *	argument on a user page that never arrives cannot hold up a
+ *	revocation.  A command not in the table fails with -ENOTTY.
+ * @num_ioctls: entries of @ioctls
+ * @ioctl: an ioctl of @ioctls, on the kernel copy of its argument
  * @mmap: mmap(2) on the device fd
  * @request: the device is being removed while device fds are open; ask the
  *	user to close them (called again every 10 s, @count counting up)
@@ -57,8 +94,10 @@ struct vfio_dkms_device_ops {
 			size_t count, loff_t *ppos);
 	ssize_t (*write)(struct vfio_dkms_device *device, const char *buf,
 			 size_t count, loff_t *ppos);
+	const struct vfio_dkms_ioctl_desc *ioctls;
+	unsigned int num_ioctls;
 	long (*ioctl)(struct vfio_dkms_device *device, unsigned int cmd,
-		      unsigned long arg);
+		      struct vfio_dkms_ioctl_arg *arg);
 	int (*mmap)(struct vfio_dkms_device *device, struct vm_area_struct *vma);
 	void (*request)(struct vfio_dkms_device *device, unsigned int count);
 	void (*revoke)(struct vfio_dkms_device *device);

@@ -34,9 +34,10 @@ MODULE_PARM_DESC(release_timeout,
  * a lock they would have to take: a read copying into a BAR mmap of the same
  * device faults under mmap_lock, which an rwsem here would invert against
  * mmap(2) (mmap_lock, then this).  One SRCU for all devices: readers are
- * short and revocations rare.  Reads and writes copy from and to the user
- * outside the section (vfio_dkms_device_rw()), so that no reader waits on
- * a user page there.
+ * short and revocations rare.  Reads, writes and ioctls copy from and to
+ * the user outside the section (vfio_dkms_device_rw(),
+ * vfio_dkms_device_fops_unl_ioctl()), so that no reader waits on a user
+ * page there.
  */
 DEFINE_STATIC_SRCU(vfio_dkms_fops_srcu);
 
@@ -456,18 +457,77 @@ static ssize_t vfio_dkms_device_fops_write(struct file *filep,
 				   true);
 }
 
+static const struct vfio_dkms_ioctl_desc *
+vfio_dkms_ioctl_desc(const struct vfio_dkms_device_ops *ops, unsigned int cmd)
+{
+	unsigned int i;
+
+	for (i = 0; i < ops->num_ioctls; i++)
+		if (ops->ioctls[i].cmd == cmd)
+			return &ops->ioctls[i];
+	return NULL;
+}
+
+/* Arguments up to this size are copied to the stack, not allocated. */
+#define VFIO_DKMS_IOCTL_SMALL	64
+
+/*
+ * ioctls, like read(2)/write(2), copy their argument in before the SRCU read
+ * section and back out after it: the bus driver works on a kernel copy, and
+ * an argument on a user page that never arrives holds up only its own
+ * thread, never a revocation's synchronize_srcu().
+ */
 static long vfio_dkms_device_fops_unl_ioctl(struct file *filep,
 					    unsigned int cmd, unsigned long arg)
 {
 	struct vfio_dkms_device *device = vfio_dkms_device_of(filep);
+	const struct vfio_dkms_ioctl_desc *desc;
+	void __user *uarg = (void __user *)arg;
+	struct vfio_dkms_ioctl_arg karg = { };
+	u64 small[VFIO_DKMS_IOCTL_SMALL / sizeof(u64)];
+	u32 argsz = 0;
 	long ret;
 	int idx;
 
 	if (unlikely(!device->ops->ioctl))
 		return -EINVAL;
+	desc = vfio_dkms_ioctl_desc(device->ops, cmd);
+	if (!desc)
+		return -ENOTTY;
+
+	if (desc->maxsz) {
+		if (get_user(argsz, (u32 __user *)uarg))
+			return -EFAULT;
+		karg.size = clamp(argsz, desc->minsz, desc->maxsz);
+		if (karg.size <= sizeof(small)) {
+			memset(small, 0, sizeof(small));
+			karg.buf = small;
+		} else {
+			karg.buf = kvzalloc(karg.size, GFP_KERNEL);
+			if (!karg.buf)
+				return -ENOMEM;
+		}
+		if (copy_from_user(karg.buf, uarg,
+				   desc->in_all ? karg.size : desc->minsz)) {
+			ret = -EFAULT;
+			goto out_free;
+		}
+	}
+
 	idx = srcu_read_lock(&vfio_dkms_fops_srcu);
-	ret = READ_ONCE(device->gone) ? -ENODEV : device->ops->ioctl(device, cmd, arg);
+	ret = READ_ONCE(device->gone) ? -ENODEV :
+	      device->ops->ioctl(device, cmd, &karg);
 	srcu_read_unlock(&vfio_dkms_fops_srcu, idx);
+
+	if (ret >= 0 && karg.out) {
+		if (WARN_ON_ONCE(karg.out > karg.size))
+			ret = -EINVAL;
+		else if (copy_to_user(uarg, karg.buf, karg.out))
+			ret = -EFAULT;
+	}
+out_free:
+	if (karg.buf != small)
+		kvfree(karg.buf);
 	return ret;
 }
 

@@ -160,29 +160,28 @@ out_disable:
 /* --- ioctls ------------------------------------------------------------ */
 
 static int vfio_dkms_pci_ioctl_get_info(struct vfio_dkms_pci_device *vdev,
-					struct vfio_device_info __user *arg)
+					struct vfio_dkms_ioctl_arg *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_device_info, num_irqs);
 	unsigned long capsz = offsetofend(struct vfio_device_info, cap_offset);
-	struct vfio_device_info info;
+	struct vfio_device_info *info = arg->buf;
 
-	if (copy_from_user(&info, arg, minsz))
-		return -EFAULT;
-	if (info.argsz < minsz)
+	if (info->argsz < minsz)
 		return -EINVAL;
 
-	if (info.argsz >= capsz) {
+	if (info->argsz >= capsz) {
 		minsz = capsz;
-		info.cap_offset = 0;
+		info->cap_offset = 0;
 	}
 
-	info.flags = VFIO_DEVICE_FLAGS_PCI;
+	info->flags = VFIO_DEVICE_FLAGS_PCI;
 	if (vdev->reset_works)
-		info.flags |= VFIO_DEVICE_FLAGS_RESET;
-	info.num_regions = VFIO_PCI_NUM_REGIONS;
-	info.num_irqs = VFIO_PCI_NUM_IRQS;
+		info->flags |= VFIO_DEVICE_FLAGS_RESET;
+	info->num_regions = VFIO_PCI_NUM_REGIONS;
+	info->num_irqs = VFIO_PCI_NUM_IRQS;
 
-	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+	arg->out = minsz;
+	return 0;
 }
 
 static int vfio_dkms_pci_rom_info(struct vfio_dkms_pci_device *vdev,
@@ -226,7 +225,7 @@ static int vfio_dkms_pci_rom_info(struct vfio_dkms_pci_device *vdev,
 
 static int
 vfio_dkms_pci_ioctl_get_region_info(struct vfio_dkms_pci_device *vdev,
-				    struct vfio_region_info __user *arg)
+				    struct vfio_dkms_ioctl_arg *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
 	struct vfio_dkms_info_cap caps = { .buf = NULL, .size = 0 };
@@ -234,8 +233,7 @@ vfio_dkms_pci_ioctl_get_region_info(struct vfio_dkms_pci_device *vdev,
 	struct vfio_region_info info;
 	int ret = 0;
 
-	if (copy_from_user(&info, arg, minsz))
-		return -EFAULT;
+	memcpy(&info, arg->buf, minsz);
 	if (info.argsz < minsz)
 		return -EINVAL;
 
@@ -285,22 +283,23 @@ vfio_dkms_pci_ioctl_get_region_info(struct vfio_dkms_pci_device *vdev,
 
 	if (caps.size) {
 		info.flags |= VFIO_REGION_INFO_FLAG_CAPS;
-		if (info.argsz < sizeof(info) + caps.size) {
+		/* arg->size is argsz, clamped to the buffer the table gives. */
+		if (info.argsz < sizeof(info) + caps.size ||
+		    arg->size < sizeof(info) + caps.size) {
 			info.argsz = sizeof(info) + caps.size;
 			info.cap_offset = 0;
 		} else {
 			vfio_dkms_info_cap_shift(&caps, sizeof(info));
-			if (copy_to_user((void __user *)arg + sizeof(info),
-					 caps.buf, caps.size)) {
-				kfree(caps.buf);
-				return -EFAULT;
-			}
+			memcpy(arg->buf + sizeof(info), caps.buf, caps.size);
 			info.cap_offset = sizeof(info);
+			arg->out = sizeof(info) + caps.size;
 		}
 		kfree(caps.buf);
 	}
 
-	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+	memcpy(arg->buf, &info, minsz);
+	arg->out = max_t(u32, arg->out, minsz);
+	return 0;
 }
 
 int vfio_dkms_pci_irq_count(struct vfio_dkms_pci_device *vdev, int index)
@@ -337,17 +336,15 @@ int vfio_dkms_pci_irq_count(struct vfio_dkms_pci_device *vdev, int index)
 }
 
 static int vfio_dkms_pci_ioctl_get_irq_info(struct vfio_dkms_pci_device *vdev,
-					    struct vfio_irq_info __user *arg)
+					    struct vfio_dkms_ioctl_arg *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_irq_info, count);
-	struct vfio_irq_info info;
+	struct vfio_irq_info *info = arg->buf;
 
-	if (copy_from_user(&info, arg, minsz))
-		return -EFAULT;
-	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_IRQS)
+	if (info->argsz < minsz || info->index >= VFIO_PCI_NUM_IRQS)
 		return -EINVAL;
 
-	switch (info.index) {
+	switch (info->index) {
 	case VFIO_PCI_INTX_IRQ_INDEX ... VFIO_PCI_MSIX_IRQ_INDEX:
 	case VFIO_PCI_REQ_IRQ_INDEX:
 		break;
@@ -359,15 +356,16 @@ static int vfio_dkms_pci_ioctl_get_irq_info(struct vfio_dkms_pci_device *vdev,
 		return -EINVAL;
 	}
 
-	info.flags = VFIO_IRQ_INFO_EVENTFD;
-	info.count = vfio_dkms_pci_irq_count(vdev, info.index);
-	if (info.index == VFIO_PCI_INTX_IRQ_INDEX)
-		info.flags |= VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED;
-	else if (info.index != VFIO_PCI_MSIX_IRQ_INDEX ||
+	info->flags = VFIO_IRQ_INFO_EVENTFD;
+	info->count = vfio_dkms_pci_irq_count(vdev, info->index);
+	if (info->index == VFIO_PCI_INTX_IRQ_INDEX)
+		info->flags |= VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED;
+	else if (info->index != VFIO_PCI_MSIX_IRQ_INDEX ||
 		 !vdev->irqs.has_dyn_msix)
-		info.flags |= VFIO_IRQ_INFO_NORESIZE;
+		info->flags |= VFIO_IRQ_INFO_NORESIZE;
 
-	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+	arg->out = minsz;
+	return 0;
 }
 
 /**
@@ -393,23 +391,51 @@ static int vfio_dkms_pci_ioctl_reset(struct vfio_dkms_pci_device *vdev)
 	return ret;
 }
 
+/*
+ * The argument sizes the core copies (struct vfio_dkms_ioctl_desc).  Region
+ * info has room for a capability chain of a page; SET_IRQS for one eventfd
+ * per MSI-X vector (the largest data it takes).
+ */
+static const struct vfio_dkms_ioctl_desc vfio_dkms_pci_ioctls[] = {
+	{
+		.cmd = VFIO_DEVICE_GET_INFO,
+		.minsz = offsetofend(struct vfio_device_info, num_irqs),
+		.maxsz = offsetofend(struct vfio_device_info, cap_offset),
+	}, {
+		.cmd = VFIO_DEVICE_GET_REGION_INFO,
+		.minsz = offsetofend(struct vfio_region_info, offset),
+		.maxsz = PAGE_SIZE,
+	}, {
+		.cmd = VFIO_DEVICE_GET_IRQ_INFO,
+		.minsz = offsetofend(struct vfio_irq_info, count),
+		.maxsz = offsetofend(struct vfio_irq_info, count),
+	}, {
+		.cmd = VFIO_DEVICE_RESET,
+	}, {
+		.cmd = VFIO_DEVICE_SET_IRQS,
+		.minsz = offsetofend(struct vfio_irq_set, count),
+		.maxsz = offsetofend(struct vfio_irq_set, count) +
+			 PCI_MSIX_FLAGS_QSIZE * sizeof(s32) + sizeof(s32),
+		.in_all = true,
+	},
+};
+
 static long vfio_dkms_pci_ioctl(struct vfio_dkms_device *core,
-				unsigned int cmd, unsigned long arg)
+				unsigned int cmd, struct vfio_dkms_ioctl_arg *arg)
 {
 	struct vfio_dkms_pci_device *vdev = to_pci_vdev(core);
-	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
 	case VFIO_DEVICE_GET_INFO:
-		return vfio_dkms_pci_ioctl_get_info(vdev, uarg);
+		return vfio_dkms_pci_ioctl_get_info(vdev, arg);
 	case VFIO_DEVICE_GET_REGION_INFO:
-		return vfio_dkms_pci_ioctl_get_region_info(vdev, uarg);
+		return vfio_dkms_pci_ioctl_get_region_info(vdev, arg);
 	case VFIO_DEVICE_GET_IRQ_INFO:
-		return vfio_dkms_pci_ioctl_get_irq_info(vdev, uarg);
+		return vfio_dkms_pci_ioctl_get_irq_info(vdev, arg);
 	case VFIO_DEVICE_RESET:
 		return vfio_dkms_pci_ioctl_reset(vdev);
 	case VFIO_DEVICE_SET_IRQS:
-		return vfio_dkms_pci_ioctl_set_irqs(vdev, uarg);
+		return vfio_dkms_pci_ioctl_set_irqs(vdev, arg);
 	default:
 		return -ENOTTY;
 	}
@@ -524,6 +550,8 @@ static const struct vfio_dkms_device_ops vfio_dkms_pci_ops = {
 	.close_device	= vfio_dkms_pci_close_device,
 	.read		= vfio_dkms_pci_read,
 	.write		= vfio_dkms_pci_write,
+	.ioctls		= vfio_dkms_pci_ioctls,
+	.num_ioctls	= ARRAY_SIZE(vfio_dkms_pci_ioctls),
 	.ioctl		= vfio_dkms_pci_ioctl,
 	.mmap		= vfio_dkms_pci_mmap,
 	.request	= vfio_dkms_pci_request,

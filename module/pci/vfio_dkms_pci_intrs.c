@@ -782,39 +782,32 @@ static int vfio_dkms_set_irqs_validate(struct vfio_irq_set *hdr, int num_irqs,
 /**
  * vfio_dkms_pci_ioctl_set_irqs() - VFIO_DEVICE_SET_IRQS
  * @vdev: the device (open)
- * @arg: the user's struct vfio_irq_set and its data
+ * @arg: the kernel copy of the user's struct vfio_irq_set and its data
  *
  * Return: 0, a negative errno, or (as in-tree) the number of vectors
  * available when fewer MSI/MSI-X vectors than asked for could be allocated.
  */
 int vfio_dkms_pci_ioctl_set_irqs(struct vfio_dkms_pci_device *vdev,
-				 struct vfio_irq_set __user *arg)
+				 struct vfio_dkms_ioctl_arg *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_irq_set, count);
-	struct vfio_irq_set hdr;
+	struct vfio_irq_set *hdr = arg->buf;
 	size_t data_size = 0;
-	u8 *data = NULL;
 	int max, ret;
 
-	if (copy_from_user(&hdr, arg, minsz))
-		return -EFAULT;
-
-	max = vfio_dkms_pci_irq_count(vdev, hdr.index);
-	ret = vfio_dkms_set_irqs_validate(&hdr, max, &data_size);
+	max = vfio_dkms_pci_irq_count(vdev, hdr->index);
+	ret = vfio_dkms_set_irqs_validate(hdr, max, &data_size);
 	if (ret)
 		return ret;
-
-	if (data_size) {
-		data = memdup_user(&arg->data, data_size);
-		if (IS_ERR(data))
-			return PTR_ERR(data);
-	}
+	/* Only what the core copied in (argsz clamped to its table). */
+	if (data_size > arg->size - minsz)
+		return -EINVAL;
 
 	mutex_lock(&vdev->irqs.igate);
-	ret = vfio_dkms_pci_set_irqs(vdev, hdr.flags, hdr.index, hdr.start,
-				     hdr.count, data, max);
+	ret = vfio_dkms_pci_set_irqs(vdev, hdr->flags, hdr->index, hdr->start,
+				     hdr->count, data_size ? hdr->data : NULL,
+				     max);
 	mutex_unlock(&vdev->irqs.igate);
-	kfree(data);
 	return ret;
 }
 

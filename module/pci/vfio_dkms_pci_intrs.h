@@ -72,7 +72,7 @@ void vfio_dkms_pci_intrs_open(struct vfio_dkms_pci_device *vdev);
 void vfio_dkms_pci_intrs_close(struct vfio_dkms_pci_device *vdev);
 void vfio_dkms_pci_intrs_destroy(struct vfio_dkms_pci_device *vdev);
 int vfio_dkms_pci_ioctl_set_irqs(struct vfio_dkms_pci_device *vdev,
-				 struct vfio_irq_set __user *arg);
+				 struct vfio_dkms_ioctl_arg *arg);
 void vfio_dkms_pci_request(struct vfio_dkms_device *core, unsigned int count);
 void vfio_dkms_pci_intx_virt_disable(struct vfio_dkms_pci_device *vdev,
 				     bool disable);

@@ -165,38 +165,52 @@ class StalledBuffer:
             self.uffd = -1
 
 
-def test_stalled_user_copy_does_not_block_revocation(dkms, edu, nvme, release_timeout):
-    """edu's pread copies into a page that never arrives.  nvme's removal,
-    and edu's own, still end at release_timeout; once the page arrives the
-    edu fd answers ENODEV."""
+def stalled_pread(fd, buf):
+    """pread(2) into the stalled page: the copy out of the bounce buffer."""
+    return os.preadv(fd, [buf.map], V.region_offset(0))
+
+
+def stalled_ioctl(fd, buf):
+    """VFIO_DEVICE_GET_REGION_INFO with its argument on the stalled page:
+    the copy of the argument in."""
+    return V.ioctl(fd, V.VFIO_DEVICE_GET_REGION_INFO, V.buffer_address(buf.map))
+
+
+@pytest.mark.parametrize("stall", [stalled_pread, stalled_ioctl],
+                         ids=["pread", "ioctl"])
+def test_stalled_user_copy_does_not_block_revocation(dkms, edu, nvme, release_timeout,
+                                                     stall):
+    """An edu file operation copies from or to a page that never arrives.
+    nvme's removal, and edu's own, still end at release_timeout; once the
+    page arrives the edu fd answers ENODEV."""
     release_timeout(2)
     se, sn = Session(dkms, edu), Session(dkms, nvme)
     buf = StalledBuffer()
-    reader = {}
+    stalled = {}
 
-    def read():
+    def run():
         try:
-            reader["ret"] = os.preadv(se.device, [buf.map], V.region_offset(0))
+            stalled["ret"] = stall(se.device, buf)
         except OSError as e:
-            reader["errno"] = e.errno
-    rt = threading.Thread(target=read, daemon=True)
+            stalled["errno"] = e.errno
+    rt = threading.Thread(target=run, daemon=True)
     unbinds = []
     try:
         rt.start()
         time.sleep(1)
-        assert rt.is_alive(), "the pread did not wait on the userfaultfd page"
+        assert rt.is_alive(), "the call did not wait on the userfaultfd page"
 
         unbinds.append(unbind_async(nvme.bdf))
         t, res = unbinds[-1]
         t.join(15)
         assert not t.is_alive(), \
-            "nvme's removal waits on edu's stalled pread (release_timeout 2 s)"
+            "nvme's removal waits on edu's stalled call (release_timeout 2 s)"
         assert "error" not in res and res["seconds"] < 10, res
 
         unbinds.append(unbind_async(edu.bdf))
         t, res = unbinds[-1]
         t.join(15)
-        assert not t.is_alive(), "edu's removal waits on its own stalled pread"
+        assert not t.is_alive(), "edu's removal waits on its own stalled call"
         assert "error" not in res and res["seconds"] < 10, res
     finally:
         buf.release()
@@ -206,7 +220,10 @@ def test_stalled_user_copy_does_not_block_revocation(dkms, edu, nvme, release_ti
         pending = V.errno_of(os.pread, se.device, 4, V.region_offset(0))
         se.close()
         sn.close()
-    assert not rt.is_alive(), "the pread did not end after the page arrived"
+    assert not rt.is_alive(), "the call did not end after the page arrived"
+    if stall is stalled_ioctl:
+        # The argument arrived after the revocation: nothing was done.
+        assert stalled.get("errno") == errno.ENODEV, stalled
     assert pending == errno.ENODEV
     rebind(dkms, edu)
     rebind(dkms, nvme)

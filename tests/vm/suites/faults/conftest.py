@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: GPL-2.0
+from vfio_fixtures import dkms_backend as backend, edu  # noqa: F401  (vfio-dkms only)
