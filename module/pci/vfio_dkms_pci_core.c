@@ -23,7 +23,10 @@
 
 #include "../compat.h"
 #include "vfio_dkms_pci_config.h"
+#include "vfio_dkms_pci_feature.h"
 #include "vfio_dkms_pci_flavor.h"
+#include "vfio_dkms_pci_hot_reset.h"
+#include "vfio_dkms_pci_ioeventfd.h"
 #include "vfio_dkms_pci_mmap.h"
 #include "vfio_dkms_pci_priv.h"
 #include "vfio_dkms_pci_rdwr.h"
@@ -117,7 +120,8 @@ static void vfio_dkms_pci_close_device(struct vfio_dkms_device *core)
 	/* Stop DMA first. */
 	pci_clear_master(pdev);
 
-	/* Whatever interrupts the user left set up. */
+	/* Whatever eventfds and interrupts the user left set up. */
+	vfio_dkms_pci_ioeventfds_release(vdev);
 	vfio_dkms_pci_intrs_close(vdev);
 	vfio_dkms_pci_config_free(vdev);
 
@@ -410,6 +414,12 @@ static long vfio_dkms_pci_ioctl(struct vfio_dkms_device *core,
 		return vfio_dkms_pci_ioctl_reset(vdev);
 	case VFIO_DEVICE_SET_IRQS:
 		return vfio_dkms_pci_ioctl_set_irqs(vdev, uarg);
+	case VFIO_DEVICE_GET_PCI_HOT_RESET_INFO:
+		return vfio_dkms_pci_ioctl_hot_reset_info(vdev, uarg);
+	case VFIO_DEVICE_IOEVENTFD:
+		return vfio_dkms_pci_ioctl_ioeventfd(vdev, uarg);
+	case VFIO_DEVICE_FEATURE:
+		return vfio_dkms_pci_ioctl_feature(vdev, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -512,6 +522,7 @@ static void vfio_dkms_pci_release(struct vfio_dkms_device *core)
 
 	vfio_dkms_pci_inode_release(vdev);
 	vfio_dkms_pci_intrs_destroy(vdev);
+	mutex_destroy(&vdev->ioeventfds_lock);
 	mutex_destroy(&vdev->config_lock);
 	pci_dev_put(vdev->pdev);
 	kfree(vdev);
@@ -551,6 +562,8 @@ static int vfio_dkms_pci_probe(struct pci_dev *pdev,
 	vdev->msix_bar = VFIO_DKMS_PCI_NO_BAR;
 	mutex_init(&vdev->config_lock);
 	init_rwsem(&vdev->memory_lock);
+	mutex_init(&vdev->ioeventfds_lock);
+	INIT_LIST_HEAD(&vdev->ioeventfds);
 	vfio_dkms_pci_intrs_init(vdev);
 	vfio_dkms_init_device(&vdev->vdev, &pdev->dev, &vfio_dkms_pci_ops);
 	ret = vfio_dkms_pci_inode_init(vdev);
@@ -568,6 +581,7 @@ err_inode:
 	vfio_dkms_pci_inode_release(vdev);
 err_free:
 	vfio_dkms_pci_intrs_destroy(vdev);
+	mutex_destroy(&vdev->ioeventfds_lock);
 	mutex_destroy(&vdev->config_lock);
 	pci_dev_put(pdev);
 	kfree(vdev);
