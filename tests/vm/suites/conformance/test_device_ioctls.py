@@ -165,7 +165,10 @@ def test_ioeventfd_writes(backend, edu):
         assert _ioeventfd(d, bar0 + EDU_DMA_SRC, val, 8, efd) == 0
         s.bar64(EDU_DMA_SRC, 0)
         _signal(efd)
-        assert _wait(lambda: s.bar64(EDU_DMA_SRC) == val)
+        # In-tree before 6.10 splits an 8-byte write into two 4-byte ones,
+        # and edu takes a 4-byte write at 0x84 for no register: only the
+        # low half is the same everywhere.
+        assert _wait(lambda: s.bar64(EDU_DMA_SRC) & 0xffffffff == val & 0xffffffff)
         # 1 and 2 bytes are accepted (edu itself ignores such writes).
         assert _ioeventfd(d, bar0 + 0x10, 0xab, 1, efd) == 0
         assert _ioeventfd(d, bar0 + 0x12, 0xabcd, 2, efd) == 0
