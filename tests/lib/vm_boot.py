@@ -97,23 +97,35 @@ def kernel_matches(sdir, kver):
         return re.search(f.read().strip(), kver) is not None
 
 
+def _marker(sdir, name):
+    return os.path.exists(os.path.join(sdir, name))
+
+
 def runs_last(sdir):
     """A suite that leaves devices in states the others do not expect (the
     fuzzer writes edu's registers at random, and edu has no reset) says so
     with a file named `runs-last`: it runs after every other suite of its
-    boot, so it costs no boot of its own.  Two such suites never share a
-    boot."""
-    return os.path.exists(os.path.join(sdir, "runs-last"))
+    boot, so it costs no boot of its own."""
+    return _marker(sdir, "runs-last")
+
+
+def runs_first(sdir):
+    """A suite that needs the kernel as booted (e.g. one that checks the
+    kernel is not yet tainted by no-IOMMU mode, or allocates hugepages
+    before anything fragmented memory) says so with a file named
+    `runs-first`."""
+    return _marker(sdir, "runs-first")
 
 
 def plan(kernels, suite_dirs, wanted, per_suite=False):
     """Group the wanted suites into boots: same kernel, same vm-args, at
-    most one `runs-last` suite per boot, and that one at the end.
+    most one `runs-first` suite per boot (run first) and one `runs-last`
+    suite (run last); a second one of either kind gets a boot of its own.
 
     Returns a list of lists of Suite, the slowest boots first (the debug
     kernel's, then the largest groups), so they overlap with the rest.
     """
-    groups, last = {}, {}
+    groups, first, last = {}, {}, {}
     for kver in kernels:
         # Debug kernels (KASAN) run about five times slower.
         limit = 1500 if "debug" in kver else 600
@@ -122,12 +134,16 @@ def plan(kernels, suite_dirs, wanted, per_suite=False):
             if not wanted(suite.name) or not kernel_matches(sdir, kver):
                 continue
             key = (kver, suite.vmargs, suite.short if per_suite else "")
-            if runs_last(sdir) and not per_suite:
-                if key in last:
-                    key = (kver, suite.vmargs, suite.short)
-                last[key] = suite
-            else:
+            special = None if per_suite else \
+                first if runs_first(sdir) else last if runs_last(sdir) else None
+            if special is None:
                 groups.setdefault(key, []).append(suite)
+                continue
+            if key in special:
+                key = (kver, suite.vmargs, suite.short)
+            special[key] = suite
+    for key, suite in first.items():
+        groups.setdefault(key, []).insert(0, suite)
     for key, suite in last.items():
         groups.setdefault(key, []).append(suite)
     boots = list(groups.values())
