@@ -28,6 +28,7 @@
 #include "compat.h"
 #include "container.h"
 #include "device.h"
+#include "devname.h"
 #include "group.h"
 #include "vfio_dkms.h"
 
@@ -388,16 +389,24 @@ out_unlock:
 	return ret;
 }
 
-/* Find a registered device by name and take a reference on it. */
+/*
+ * Find a registered device by name (devname.c) and take a reference on it:
+ * the device, -ENODEV when none matches, or the match's error.
+ */
 static struct vfio_dkms_device *
 vfio_dkms_group_get_device(struct vfio_dkms_group *group, const char *name)
 {
-	struct vfio_dkms_device *device, *found = NULL;
+	struct vfio_dkms_device *device, *found = ERR_PTR(-ENODEV);
+	int match;
 
 	mutex_lock(&group->group_lock);
 	list_for_each_entry(device, &group->device_list, group_next) {
-		if (!strcmp(dev_name(device->dev), name) &&
-		    refcount_inc_not_zero(&device->refcount)) {
+		match = vfio_dkms_devname_match(dev_name(device->dev), name);
+		if (match < 0) {
+			found = ERR_PTR(match);
+			break;
+		}
+		if (match && refcount_inc_not_zero(&device->refcount)) {
 			found = device;
 			break;
 		}
@@ -421,8 +430,8 @@ static int vfio_dkms_group_ioctl_get_device_fd(struct vfio_dkms_group *group,
 
 	device = vfio_dkms_group_get_device(group, name);
 	kfree(name);
-	if (!device)
-		return -ENODEV;
+	if (IS_ERR(device))
+		return PTR_ERR(device);
 
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {

@@ -45,7 +45,9 @@ struct vfio_dkms_ioctl_desc {
  * @buf: the buffer, zero past what was copied in
  * @size: bytes of @buf (at least the command's minsz)
  * @out: bytes of @buf the core copies back to the user when the handler
- *	returns a non-negative value (the handler sets it; at most @size)
+ *	returns a non-negative value, or -ENOSPC (VFIO's answer to a too
+ *	small argsz, which carries the size needed); the handler sets it,
+ *	at most @size
  */
 struct vfio_dkms_ioctl_arg {
 	void *buf;

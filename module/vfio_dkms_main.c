@@ -519,7 +519,8 @@ static long vfio_dkms_device_fops_unl_ioctl(struct file *filep,
 	      device->ops->ioctl(device, cmd, &karg);
 	srcu_read_unlock(&vfio_dkms_fops_srcu, idx);
 
-	if (ret >= 0 && karg.out) {
+	/* -ENOSPC is VFIO's "argsz too small": it comes with the size needed. */
+	if ((ret >= 0 || ret == -ENOSPC) && karg.out) {
 		if (WARN_ON_ONCE(karg.out > karg.size))
 			ret = -EINVAL;
 		else if (copy_to_user(uarg, karg.buf, karg.out))

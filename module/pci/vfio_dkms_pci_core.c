@@ -23,7 +23,10 @@
 
 #include "../compat.h"
 #include "vfio_dkms_pci_config.h"
+#include "vfio_dkms_pci_feature.h"
 #include "vfio_dkms_pci_flavor.h"
+#include "vfio_dkms_pci_hot_reset.h"
+#include "vfio_dkms_pci_ioeventfd.h"
 #include "vfio_dkms_pci_mmap.h"
 #include "vfio_dkms_pci_priv.h"
 #include "vfio_dkms_pci_rdwr.h"
@@ -117,7 +120,8 @@ static void vfio_dkms_pci_close_device(struct vfio_dkms_device *core)
 	/* Stop DMA first. */
 	pci_clear_master(pdev);
 
-	/* Whatever interrupts the user left set up. */
+	/* Whatever eventfds and interrupts the user left set up. */
+	vfio_dkms_pci_ioeventfds_release(vdev);
 	vfio_dkms_pci_intrs_close(vdev);
 	vfio_dkms_pci_config_free(vdev);
 
@@ -394,7 +398,9 @@ static int vfio_dkms_pci_ioctl_reset(struct vfio_dkms_pci_device *vdev)
 /*
  * The argument sizes the core copies (struct vfio_dkms_ioctl_desc).  Region
  * info has room for a capability chain of a page; SET_IRQS for one eventfd
- * per MSI-X vector (the largest data it takes).
+ * per MSI-X vector (the largest data it takes); hot-reset info for a reset
+ * scope of VFIO_DKMS_PCI_HOT_RESET_MAX_DEVICES functions; no feature is
+ * implemented, so only the feature header is read.
  */
 static const struct vfio_dkms_ioctl_desc vfio_dkms_pci_ioctls[] = {
 	{
@@ -417,6 +423,20 @@ static const struct vfio_dkms_ioctl_desc vfio_dkms_pci_ioctls[] = {
 		.maxsz = offsetofend(struct vfio_irq_set, count) +
 			 PCI_MSIX_FLAGS_QSIZE * sizeof(s32) + sizeof(s32),
 		.in_all = true,
+	}, {
+		.cmd = VFIO_DEVICE_GET_PCI_HOT_RESET_INFO,
+		.minsz = offsetofend(struct vfio_pci_hot_reset_info, count),
+		.maxsz = offsetofend(struct vfio_pci_hot_reset_info, count) +
+			 VFIO_DKMS_PCI_HOT_RESET_MAX_DEVICES *
+			 sizeof(struct vfio_pci_dependent_device),
+	}, {
+		.cmd = VFIO_DEVICE_IOEVENTFD,
+		.minsz = offsetofend(struct vfio_device_ioeventfd, fd),
+		.maxsz = offsetofend(struct vfio_device_ioeventfd, fd),
+	}, {
+		.cmd = VFIO_DEVICE_FEATURE,
+		.minsz = offsetofend(struct vfio_device_feature, flags),
+		.maxsz = offsetofend(struct vfio_device_feature, flags),
 	},
 };
 
@@ -436,6 +456,12 @@ static long vfio_dkms_pci_ioctl(struct vfio_dkms_device *core,
 		return vfio_dkms_pci_ioctl_reset(vdev);
 	case VFIO_DEVICE_SET_IRQS:
 		return vfio_dkms_pci_ioctl_set_irqs(vdev, arg);
+	case VFIO_DEVICE_GET_PCI_HOT_RESET_INFO:
+		return vfio_dkms_pci_ioctl_hot_reset_info(vdev, arg);
+	case VFIO_DEVICE_IOEVENTFD:
+		return vfio_dkms_pci_ioctl_ioeventfd(vdev, arg);
+	case VFIO_DEVICE_FEATURE:
+		return vfio_dkms_pci_ioctl_feature(vdev, arg);
 	default:
 		return -ENOTTY;
 	}
@@ -538,6 +564,7 @@ static void vfio_dkms_pci_release(struct vfio_dkms_device *core)
 
 	vfio_dkms_pci_inode_release(vdev);
 	vfio_dkms_pci_intrs_destroy(vdev);
+	mutex_destroy(&vdev->ioeventfds_lock);
 	mutex_destroy(&vdev->config_lock);
 	pci_dev_put(vdev->pdev);
 	kfree(vdev);
@@ -579,6 +606,8 @@ static int vfio_dkms_pci_probe(struct pci_dev *pdev,
 	vdev->msix_bar = VFIO_DKMS_PCI_NO_BAR;
 	mutex_init(&vdev->config_lock);
 	init_rwsem(&vdev->memory_lock);
+	mutex_init(&vdev->ioeventfds_lock);
+	INIT_LIST_HEAD(&vdev->ioeventfds);
 	vfio_dkms_pci_intrs_init(vdev);
 	vfio_dkms_init_device(&vdev->vdev, &pdev->dev, &vfio_dkms_pci_ops);
 	ret = vfio_dkms_pci_inode_init(vdev);
@@ -596,6 +625,7 @@ err_inode:
 	vfio_dkms_pci_inode_release(vdev);
 err_free:
 	vfio_dkms_pci_intrs_destroy(vdev);
+	mutex_destroy(&vdev->ioeventfds_lock);
 	mutex_destroy(&vdev->config_lock);
 	pci_dev_put(pdev);
 	kfree(vdev);

@@ -5,6 +5,7 @@
 #ifndef VFIO_DKMS_PCI_PRIV_H
 #define VFIO_DKMS_PCI_PRIV_H
 
+#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/rwsem.h>
@@ -53,6 +54,9 @@
  * @irqs: interrupt state (vfio_dkms_pci_intrs.c)
  * @inode: gives the device fds their own address space (BAR mmap revocation,
  *	vfio_dkms_pci_mmap.c)
+ * @ioeventfds_lock: protects @ioeventfds and @ioeventfds_nr
+ * @ioeventfds: the VFIO_DEVICE_IOEVENTFD eventfds (vfio_dkms_pci_ioeventfd.c)
+ * @ioeventfds_nr: entries on @ioeventfds
  */
 struct vfio_dkms_pci_device {
 	struct vfio_dkms_device vdev;
@@ -83,6 +87,10 @@ struct vfio_dkms_pci_device {
 
 	struct vfio_dkms_pci_irqs irqs;
 	struct inode *inode;
+
+	struct mutex ioeventfds_lock;
+	struct list_head ioeventfds;
+	unsigned int ioeventfds_nr;
 };
 
 /* vfio_dkms_pci_core.c: vectors of an interrupt index, as GET_IRQ_INFO. */

@@ -37,6 +37,11 @@ VFIO_DEVICE_RESET = _IO(11)
 VFIO_IOMMU_GET_INFO = _IO(12)
 VFIO_IOMMU_MAP_DMA = _IO(13)
 VFIO_IOMMU_UNMAP_DMA = _IO(14)
+# Device fd ioctls sharing numbers with the container's.
+VFIO_DEVICE_GET_PCI_HOT_RESET_INFO = _IO(12)
+VFIO_DEVICE_PCI_HOT_RESET = _IO(13)
+VFIO_DEVICE_IOEVENTFD = _IO(16)
+VFIO_DEVICE_FEATURE = _IO(17)
 
 # Extensions / IOMMU types
 VFIO_TYPE1_IOMMU = 1
@@ -133,6 +138,40 @@ class DmaMap(_S):
 class DmaUnmap(_S):
     _fields_ = [("argsz", ctypes.c_uint32), ("flags", ctypes.c_uint32),
                 ("iova", ctypes.c_uint64), ("size", ctypes.c_uint64)]
+
+
+class DeviceFeature(_S):
+    _fields_ = [("argsz", ctypes.c_uint32), ("flags", ctypes.c_uint32)]
+
+
+VFIO_DEVICE_FEATURE_MASK = 0xffff
+VFIO_DEVICE_FEATURE_GET = 1 << 16
+VFIO_DEVICE_FEATURE_SET = 1 << 17
+VFIO_DEVICE_FEATURE_PROBE = 1 << 18
+VFIO_DEVICE_FEATURE_PCI_VF_TOKEN = 0
+VFIO_DEVICE_FEATURE_MIGRATION = 1
+VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE = 2
+VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY = 3
+VFIO_DEVICE_FEATURE_DMA_LOGGING_START = 6
+VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP = 7
+VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT = 8
+VFIO_DEVICE_FEATURE_MIG_DATA_SIZE = 9
+
+
+class HotResetInfo(_S):
+    _fields_ = [("argsz", ctypes.c_uint32), ("flags", ctypes.c_uint32),
+                ("count", ctypes.c_uint32)]
+
+
+class DependentDevice(ctypes.Structure):
+    _fields_ = [("group_id", ctypes.c_uint32), ("segment", ctypes.c_uint16),
+                ("bus", ctypes.c_uint8), ("devfn", ctypes.c_uint8)]
+
+
+class DeviceIoeventfd(_S):
+    _fields_ = [("argsz", ctypes.c_uint32), ("flags", ctypes.c_uint32),
+                ("offset", ctypes.c_uint64), ("data", ctypes.c_uint64),
+                ("fd", ctypes.c_int32), ("reserved", ctypes.c_uint32)]
 
 
 class CapHeader(ctypes.Structure):
