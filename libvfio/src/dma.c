@@ -178,16 +178,14 @@ void *vfio_dma_vaddr(const struct vfio_dma *dma)
 	return dma->vaddr;
 }
 
-uint64_t vfio_dma_iova(const struct vfio_dma *dma)
+int vfio_dma_iova(const struct vfio_dma *dma, uint64_t *iova)
 {
-	if (dma->nr_segs != 1) {
-		vfio__err(EINVAL,
-			  "DMA buffer %p is %u physically separate segments in a no-IOMMU context: no single bus address (use vfio_dma_get_segment())",
-			  dma->vaddr, dma->nr_segs);
-		errno = EINVAL;
-		return VFIO_IOVA_ANY;
-	}
-	return dma->segs[0].bus;
+	if (dma->nr_segs != 1)
+		return vfio__err(EINVAL,
+				 "DMA buffer %p is %u physically separate segments in a no-IOMMU context: no single bus address (use vfio_dma_get_segment())",
+				 dma->vaddr, dma->nr_segs);
+	*iova = dma->segs[0].bus;
+	return 0;
 }
 
 unsigned int vfio_dma_num_segments(const struct vfio_dma *dma)

@@ -418,14 +418,16 @@ static void test_device_addr(void)
 	   "device_addr: last byte, contig may be NULL");
 	OK(vfio_dma_device_addr(&d, 0x4000, &addr, &len) == -ERANGE,
 	   "device_addr: offset == size -> -ERANGE (%s)", vfio_last_error());
-	OK(vfio_dma_iova(&d) == VFIO_IOVA_ANY, "device_addr: where vfio_dma_iova() has no answer");
+	addr = 0x777;
+	OK(vfio_dma_iova(&d, &addr) == -EINVAL && addr == 0x777 && vfio_last_errno() == EINVAL,
+	   "dma_iova: a 3-segment buffer has no single address -> -EINVAL, output untouched");
 
 	d.segs = &one;
 	d.nr_segs = 1;
 	OK(vfio_dma_device_addr(&d, 0x2345, &addr, &len) == 0 && addr == 0x12345 &&
 	   len == 0x4000 - 0x2345, "device_addr: IOMMU buffer is one run to its end");
-	OK(vfio_dma_iova(&d) == 0x10000 && vfio_dma_num_segments(&d) == 1,
-	   "dma_iova: a one-segment buffer is its address");
+	OK(vfio_dma_iova(&d, &addr) == 0 && addr == 0x10000 && vfio_dma_num_segments(&d) == 1,
+	   "dma_iova: a one-segment buffer -> 0 and its address");
 }
 
 /* The IOMMU model follows the group node; no-IOMMU segments are checked against the mask. */
