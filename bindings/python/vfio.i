@@ -801,30 +801,36 @@ static PyObject *vfio_py_test_set_roots(PyObject *self, PyObject *args)
 	Py_RETURN_NONE;
 }
 
-static int vfio_py_fake_map(struct vfio_context *ctx, void *vaddr, uint64_t iova, uint64_t size,
-			    unsigned int flags)
+static int vfio_py_fake_map(struct vfio_context *ctx, struct vfio_dma *d, uint64_t iova,
+			    uint64_t align, uint64_t limit, unsigned int flags)
 {
-	(void)ctx, (void)vaddr, (void)iova, (void)size, (void)flags;
+	int ret;
+
+	(void)flags;
+	d->segs = calloc(1, sizeof(*d->segs));
+	if (!d->segs)
+		return -ENOMEM;
+	ret = vfio__iova_assign(&ctx->iova, iova, d->size, align, limit, &d->segs[0].bus);
+	if (ret) {
+		free(d->segs);
+		d->segs = NULL;
+		return ret;
+	}
+	d->segs[0].len = d->size;
+	d->nr_segs = 1;
 	return 0;
 }
 
-static int vfio_py_fake_unmap(struct vfio_context *ctx, uint64_t iova, uint64_t size)
+static int vfio_py_fake_unmap(struct vfio_context *ctx, struct vfio_dma *d)
 {
-	(void)ctx, (void)iova, (void)size;
-	return 0;
+	return vfio__iova_release(&ctx->iova, d->segs[0].bus);
 }
 
-static void vfio_py_fake_close(struct vfio_context *ctx)
-{
-	(void)ctx;
-}
-
-static const struct vfio__backend vfio_py_fake_backend = {
-	.id = VFIO_BACKEND_VFIO, .name = "vfio", .dma_map = vfio_py_fake_map,
-	.dma_unmap = vfio_py_fake_unmap, .ctx_close = vfio_py_fake_close,
+static const struct vfio__iommu_ops vfio_py_fake_iommu = {
+	.name = "fake", .map = vfio_py_fake_map, .unmap = vfio_py_fake_unmap, .contiguous = true,
 };
 
-/* _test_fake_iommu(ctx): DMA in this context maps through a stand-in backend. */
+/* _test_fake_iommu(ctx): DMA in this context maps through a stand-in IOMMU model. */
 static PyObject *vfio_py_test_fake_iommu(PyObject *self, PyObject *arg)
 {
 	const struct vfio__iova_range r = { 0, (UINT64_C(1) << 39) - 1 };
@@ -835,8 +841,7 @@ static PyObject *vfio_py_test_fake_iommu(PyObject *self, PyObject *arg)
 	if (vfio_py_handle(arg, SWIGTYPE_p_vfio_context, &p) < 0)
 		return NULL;
 	ctx = p;
-	ctx->ops = &vfio_py_fake_backend;
-	ctx->iommu_set = true;
+	ctx->iommu = &vfio_py_fake_iommu;
 	vfio__iova_fini(&ctx->iova);
 	vfio__iova_init(&ctx->iova, &r, 1, ctx->pgsize);
 	Py_RETURN_NONE;

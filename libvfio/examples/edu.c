@@ -14,6 +14,7 @@ int main(int argc, char **argv)
 	struct vfio_region *bar0;
 	struct vfio_dma *buf;
 	struct vfio_irq *irq;
+	uint64_t iova;
 	uint32_t val;
 	int ret = 1;
 
@@ -50,8 +51,9 @@ int main(int argc, char **argv)
 	/* DMA: the device addresses 28 bits; the allocator keeps IOVAs below. */
 	CHECK(vfio_device_set_dma_mask(dev, 28));
 	CHECK(vfio_dma_alloc(ctx, 4096, VFIO_DMA_BIDIRECTIONAL, &buf));
+	CHECK(vfio_dma_iova(buf, &iova));
 	strcpy(vfio_dma_vaddr(buf), "hello, edu");
-	CHECK(vfio_region_write64(bar0, 0x80, vfio_dma_iova(buf)));  /* src */
+	CHECK(vfio_region_write64(bar0, 0x80, iova));                /* src */
 	CHECK(vfio_region_write64(bar0, 0x88, 0x40000));             /* dst */
 	CHECK(vfio_region_write64(bar0, 0x90, 16));                  /* count */
 	CHECK(vfio_region_write32(bar0, 0x98, 1));       /* start, RAM -> device */
@@ -60,13 +62,13 @@ int main(int argc, char **argv)
 	while (val & 1);
 	memset(vfio_dma_vaddr(buf), 0, 16);
 	CHECK(vfio_region_write64(bar0, 0x80, 0x40000));
-	CHECK(vfio_region_write64(bar0, 0x88, vfio_dma_iova(buf)));
+	CHECK(vfio_region_write64(bar0, 0x88, iova));
 	CHECK(vfio_region_write32(bar0, 0x98, 1 | 2));   /* device -> RAM */
 	do
 		CHECK(vfio_region_read32(bar0, 0x98, &val));
 	while (val & 1);
 	printf("DMA at IOVA 0x%llx: \"%s\"\n",
-	       (unsigned long long)vfio_dma_iova(buf), (char *)vfio_dma_vaddr(buf));
+	       (unsigned long long)iova, (char *)vfio_dma_vaddr(buf));
 	ret = 0;
 out:
 	vfio_context_free(ctx);   /* frees buffers, closes the device */

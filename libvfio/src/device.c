@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* Devices: open by PCI address, info, reset. */
+/*
+ * Devices: open by PCI address, info, reset.  The group and container a
+ * device needs come from its context (context.c); a device's own
+ * resources (fd, regions, interrupts) are released here.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,59 +46,6 @@ static const struct vfio__backend *pick_backend(const char *addr, enum vfio_back
 		return NULL;
 	}
 	return b;
-}
-
-static int get_group(struct vfio_context *ctx, int number, struct vfio_group **out)
-{
-	struct vfio_group *g;
-	int ret;
-
-	for (g = ctx->groups; g; g = g->next)
-		if (g->number == number) {
-			g->users++;
-			*out = g;
-			return 0;
-		}
-	g = calloc(1, sizeof(*g));
-	if (!g)
-		return vfio__err(ENOMEM, "out of memory");
-	g->number = number;
-	g->fd = -1;
-	ret = ctx->ops->group_attach(ctx, g);
-	if (ret) {
-		free(g);
-		return ret;
-	}
-	g->users = 1;
-	g->next = ctx->groups;
-	ctx->groups = g;
-	*out = g;
-	return 0;
-}
-
-static void put_group(struct vfio_context *ctx, struct vfio_group *grp)
-{
-	struct vfio_group **pp;
-
-	if (--grp->users)
-		return;
-	for (pp = &ctx->groups; *pp; pp = &(*pp)->next)
-		if (*pp == grp) {
-			*pp = grp->next;
-			break;
-		}
-	if (!ctx->groups && ctx->dmas) {
-		/* Unmap explicitly before the IOMMU goes away with the last group. */
-		pthread_mutex_lock(&ctx->lock);
-		for (struct vfio_dma *d = ctx->dmas; d; d = d->next)
-			if (d->mapped)
-				vfio__dma_unmap_locked(ctx, d);
-		pthread_mutex_unlock(&ctx->lock);
-	}
-	ctx->ops->group_detach(ctx, grp);
-	free(grp);
-	if (!ctx->groups)
-		vfio__context_dma_lost(ctx);
 }
 
 static int read_regions(struct vfio_device *dev)
@@ -158,12 +109,40 @@ static int read_irqs(struct vfio_device *dev)
 	return 0;
 }
 
+/* Release what the device owns itself (not the group, not the struct). */
+static void release_resources(struct vfio_device *dev)
+{
+	if (dev->irq_enabled >= 0)
+		vfio_irq_disable(dev, (enum vfio_irq_type)dev->irq_enabled);
+	if (dev->regions) {
+		for (unsigned int i = 0; i < dev->num_regions; i++) {
+			vfio__region_unmap_all(&dev->regions[i]);
+			free(dev->regions[i].caps.areas);
+		}
+		free(dev->regions);
+		dev->regions = NULL;
+	}
+	if (dev->fd >= 0)
+		close(dev->fd);
+	dev->fd = -1;
+}
+
+/*
+ * How vfio_context_free() ends a device still open in it: what the device
+ * owns and the struct; the context puts the group itself.
+ */
+static void device_release(struct vfio_device *dev)
+{
+	release_resources(dev);
+	free(dev);
+}
+
 int vfio_device_open(struct vfio_context *ctx, const char *address, enum vfio_backend backend,
 		     struct vfio_device **out)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	char addr[VFIO_ADDR_LEN], path[320];
-	const struct vfio__backend *ops;
+	const struct vfio__backend *b;
 	struct vfio_device *dev;
 	struct vfio_region *cfg;
 	int ret, group;
@@ -179,12 +158,12 @@ int vfio_device_open(struct vfio_context *ctx, const char *address, enum vfio_ba
 		return vfio__err(ENXIO,
 				 "%s has no IOMMU group (is the IOMMU enabled, e.g. intel_iommu=on? without one, see vfio-dkms's no-IOMMU mode, enable_unsafe_noiommu_mode)",
 				 addr);
-	ops = pick_backend(addr, backend);
-	if (!ops)
+	b = pick_backend(addr, backend);
+	if (!b)
 		return -vfio_last_errno();
-	if (ctx && ctx->ops && ctx->ops != ops)
+	if (ctx && ctx->backend && ctx->backend != b)
 		return vfio__err(EXDEV, "%s uses the %s backend but the context uses %s", addr,
-				 ops->name, ctx->ops->name);
+				 b->name, ctx->backend->name);
 
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
@@ -200,18 +179,16 @@ int vfio_device_open(struct vfio_context *ctx, const char *address, enum vfio_ba
 		dev->own_ctx = true;
 	}
 	dev->ctx = ctx;
-	if (!ctx->ops) {
-		ctx->ops = ops;
-		ret = ops->ctx_open(ctx);
-		if (ret) {
-			ctx->ops = NULL;
+	if (!ctx->backend) {
+		ret = vfio__container_open(ctx, b);
+		if (ret)
 			goto err_ctx;
-		}
 	}
-	ret = get_group(ctx, group, &dev->group);
+	ctx->release_device = device_release;
+	ret = vfio__context_get_group(ctx, group, &dev->group);
 	if (ret)
 		goto err_ctx;
-	ret = ops->device_fd(dev->group, addr);
+	ret = vfio__group_device_fd(dev->group, addr);
 	if (ret < 0)
 		goto err_group;
 	dev->fd = ret;
@@ -233,63 +210,36 @@ int vfio_device_open(struct vfio_context *ctx, const char *address, enum vfio_ba
 		vfio_region_read16(cfg, 0, &dev->vendor);
 		vfio_region_read16(cfg, 2, &dev->device);
 	}
-	dev->next = ctx->devices;
-	ctx->devices = dev;
+	vfio__context_add_device(ctx, dev);
 	*out = dev;
 	return 0;
 
 err_group:
-	vfio__device_free(dev); /* closes fd, frees regions */
-	put_group(ctx, dev->group);
-	goto err_ctx_nodev;
+	release_resources(dev);
+	vfio__context_put_group(ctx, dev->group);
 err_ctx:
-	vfio__device_free(dev);
-err_ctx_nodev:
 	if (dev->own_ctx)
 		vfio_context_free(ctx);
-	free(dev);
-	return ret;
 err_free:
 	free(dev);
 	return ret;
 }
 
-/* Release what the device owns itself (not the group, not the struct). */
-void vfio__device_free(struct vfio_device *dev)
-{
-	if (dev->irq_enabled >= 0)
-		vfio_irq_disable(dev, (enum vfio_irq_type)dev->irq_enabled);
-	if (dev->regions) {
-		for (unsigned int i = 0; i < dev->num_regions; i++) {
-			vfio__region_unmap_all(&dev->regions[i]);
-			free(dev->regions[i].caps.areas);
-		}
-		free(dev->regions);
-		dev->regions = NULL;
-	}
-	if (dev->fd >= 0)
-		close(dev->fd);
-	dev->fd = -1;
-}
-
 void vfio_device_close(struct vfio_device *dev)
 {
 	struct vfio_context *ctx;
-	struct vfio_device **pp;
+	bool own_ctx;
 
 	if (!dev)
 		return;
 	ctx = dev->ctx;
-	for (pp = &ctx->devices; *pp; pp = &(*pp)->next)
-		if (*pp == dev) {
-			*pp = dev->next;
-			break;
-		}
-	vfio__device_free(dev);
-	put_group(ctx, dev->group);
-	if (dev->own_ctx)
-		vfio_context_free(ctx);
+	own_ctx = dev->own_ctx;
+	vfio__context_remove_device(ctx, dev);
+	release_resources(dev);
+	vfio__context_put_group(ctx, dev->group);
 	free(dev);
+	if (own_ctx)
+		vfio_context_free(ctx);
 }
 
 struct vfio_context *vfio_device_context(const struct vfio_device *dev)
@@ -304,7 +254,7 @@ const char *vfio_device_address(const struct vfio_device *dev)
 
 enum vfio_backend vfio_device_backend(const struct vfio_device *dev)
 {
-	return dev->ctx->ops->id;
+	return dev->ctx->backend->id;
 }
 
 int vfio_device_iommu_group(const struct vfio_device *dev)
@@ -372,6 +322,7 @@ int vfio_device_set_dma_mask(struct vfio_device *dev, unsigned int bits)
 	if (bits < 1 || bits > 64)
 		return vfio__err(EINVAL, "DMA mask of %u bits: must be 1..64", bits);
 	dev->dma_bits = bits;
+	vfio__context_update_dma_limit(dev->ctx);
 	return 0;
 }
 

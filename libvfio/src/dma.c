@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* DMA buffers and mappings.  All list/allocator access holds ctx->lock. */
+/*
+ * DMA buffers and mappings.  How memory is mapped is the IOMMU model's
+ * (ctx->iommu); what a mapping looks like to the device is its list of
+ * segments, which every lookup here walks without asking which model made
+ * it.  All list/allocator access holds ctx->lock.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,80 +20,20 @@
 
 static int need_device(struct vfio_context *ctx, const char *what)
 {
-	if (!ctx->iommu_set)
+	if (!ctx->iommu)
 		return vfio__err(ENODEV, "%s: the context holds no device yet (open one first)",
 				 what);
 	return 0;
 }
 
-/*
- * No-IOMMU context: pin and take the bus addresses the kernel reports.
- * They must sit below every device's DMA mask: nothing translates or
- * bounces them.  ctx->lock held.
- */
-static int map_noiommu_locked(struct vfio_context *ctx, struct vfio_dma *d, uint64_t iova,
-			      unsigned int flags)
-{
-	uint64_t limit = vfio_context_dma_limit(ctx);
-	int ret;
-
-	if (iova != VFIO_IOVA_ANY)
-		return vfio__err(EINVAL,
-				 "DMA map at 0x%llx: a no-IOMMU context has no IOVAs (the bus address is where the memory is; pass VFIO_IOVA_ANY)",
-				 (unsigned long long)iova);
-	ret = vfio__noiommu_map(ctx, d, flags);
-	if (ret)
-		return ret;
-	for (unsigned int i = 0; i < d->nr_segs; i++)
-		if (d->segs[i].bus + (d->segs[i].len - 1) > limit) {
-			ret = vfio__err(ERANGE,
-					"DMA map %p: bus address 0x%llx+0x%llx is beyond the DMA mask 0x%llx (no IOMMU to remap it)",
-					d->vaddr, (unsigned long long)d->segs[i].bus,
-					(unsigned long long)d->segs[i].len, (unsigned long long)limit);
-			vfio__noiommu_unmap(ctx, d);
-			free(d->segs);
-			d->segs = NULL;
-			d->nr_segs = 0;
-			return ret;
-		}
-	d->iova = d->nr_segs == 1 ? d->segs[0].bus : VFIO_IOVA_ANY;
-	d->mapped = true;
-	d->ctx = ctx;
-	d->next = ctx->dmas;
-	ctx->dmas = d;
-	return 0;
-}
-
-/* Unmap @d, whatever kind of context it is in; ctx->lock held. */
-int vfio__dma_unmap_locked(struct vfio_context *ctx, struct vfio_dma *d)
-{
-	if (d->segs)
-		return vfio__noiommu_unmap(ctx, d);
-	return ctx->ops->dma_unmap(ctx, d->iova, d->size);
-}
-
-/* Map [vaddr, +size) at a chosen or allocated IOVA; ctx->lock held. */
+/* Map through the context's IOMMU model and list the mapping; ctx->lock held. */
 static int map_locked(struct vfio_context *ctx, struct vfio_dma *d, uint64_t iova,
 		      uint64_t align, unsigned int flags)
 {
-	uint64_t limit = vfio_context_dma_limit(ctx);
-	int ret;
+	int ret = ctx->iommu->map(ctx, d, iova, align, ctx->dma_limit, flags);
 
-	if (ctx->noiommu)
-		return map_noiommu_locked(ctx, d, iova, flags);
-
-	if (iova == VFIO_IOVA_ANY)
-		ret = vfio__iova_alloc(&ctx->iova, d->size, align, limit, &iova);
-	else
-		ret = vfio__iova_reserve(&ctx->iova, iova, d->size, limit);
 	if (ret)
 		return ret;
-	ret = ctx->ops->dma_map(ctx, d->vaddr, iova, d->size, flags);
-	if (ret) {
-		vfio__iova_release(&ctx->iova, iova);
-		return ret;
-	}
-	d->iova = iova;
 	d->mapped = true;
 	d->ctx = ctx;
 	d->next = ctx->dmas;
@@ -217,11 +162,8 @@ int vfio_dma_free(struct vfio_dma *d)
 			*pp = d->next;
 			break;
 		}
-	if (d->mapped) {
-		ret = vfio__dma_unmap_locked(ctx, d);
-		if (!d->segs)
-			vfio__iova_release(&ctx->iova, d->iova);
-	}
+	if (d->mapped)
+		ret = ctx->iommu->unmap(ctx, d);
 	pthread_mutex_unlock(&ctx->lock);
 	if (d->alloc_size)
 		munmap(d->vaddr, d->alloc_size);
@@ -236,59 +178,51 @@ void *vfio_dma_vaddr(const struct vfio_dma *dma)
 	return dma->vaddr;
 }
 
-uint64_t vfio_dma_iova(const struct vfio_dma *dma)
+int vfio_dma_iova(const struct vfio_dma *dma, uint64_t *iova)
 {
-	if (dma->segs && dma->nr_segs != 1) {
-		vfio__err(EINVAL,
-			  "DMA buffer %p is %u physically separate segments in a no-IOMMU context: no single bus address (use vfio_dma_get_segment())",
-			  dma->vaddr, dma->nr_segs);
-		errno = EINVAL;
-		return VFIO_IOVA_ANY;
-	}
-	return dma->iova;
+	if (dma->nr_segs != 1)
+		return vfio__err(EINVAL,
+				 "DMA buffer %p is %u physically separate segments in a no-IOMMU context: no single bus address (use vfio_dma_get_segment())",
+				 dma->vaddr, dma->nr_segs);
+	*iova = dma->segs[0].bus;
+	return 0;
 }
 
 unsigned int vfio_dma_num_segments(const struct vfio_dma *dma)
 {
-	return dma->segs ? dma->nr_segs : 1;
+	return dma->nr_segs;
 }
 
 int vfio_dma_get_segment(const struct vfio_dma *dma, unsigned int index, uint64_t *bus,
 			 uint64_t *len)
 {
-	if (index >= vfio_dma_num_segments(dma))
+	if (index >= dma->nr_segs)
 		return vfio__err(EINVAL, "DMA buffer %p: no segment %u (it has %u)", dma->vaddr,
-				 index, vfio_dma_num_segments(dma));
-	if (dma->segs) {
-		*bus = dma->segs[index].bus;
-		*len = dma->segs[index].len;
-	} else {
-		*bus = dma->iova;
-		*len = dma->size;
-	}
+				 index, dma->nr_segs);
+	*bus = dma->segs[index].bus;
+	*len = dma->segs[index].len;
 	return 0;
+}
+
+void vfio__segment_locate(const struct vfio__segment *segs, unsigned int nr, uint64_t offset,
+			  uint64_t *addr, uint64_t *contig)
+{
+	unsigned int i = 0;
+
+	while (i < nr - 1 && offset >= segs[i].len)
+		offset -= segs[i++].len;
+	*addr = segs[i].bus + offset;
+	if (contig)
+		*contig = segs[i].len - offset;
 }
 
 int vfio_dma_device_addr(const struct vfio_dma *dma, uint64_t offset, uint64_t *addr,
 			 uint64_t *contig)
 {
-	uint64_t off = offset;
-	unsigned int i = 0;
-
 	if (offset >= dma->size)
 		return vfio__err(ERANGE, "DMA buffer %p: offset 0x%llx is outside its 0x%zx bytes",
 				 dma->vaddr, (unsigned long long)offset, dma->size);
-	if (!dma->segs) {
-		*addr = dma->iova + offset;
-		if (contig)
-			*contig = dma->size - offset;
-		return 0;
-	}
-	while (i < dma->nr_segs - 1 && off >= dma->segs[i].len)
-		off -= dma->segs[i++].len;
-	*addr = dma->segs[i].bus + off;
-	if (contig)
-		*contig = dma->segs[i].len - off;
+	vfio__segment_locate(dma->segs, dma->nr_segs, offset, addr, contig);
 	return 0;
 }
 
@@ -317,13 +251,6 @@ int vfio_dma_iova_to_vaddr(struct vfio_context *ctx, uint64_t iova, void **vaddr
 
 		if (!d->mapped)
 			continue;
-		if (!d->segs) {
-			if (iova >= d->iova && iova - d->iova < d->size) {
-				*vaddr = (char *)d->vaddr + (iova - d->iova);
-				ret = 0;
-			}
-			continue;
-		}
 		for (unsigned int i = 0; i < d->nr_segs; off += d->segs[i].len, i++)
 			if (iova >= d->segs[i].bus && iova - d->segs[i].bus < d->segs[i].len) {
 				*vaddr = (char *)d->vaddr + off + (iova - d->segs[i].bus);
@@ -346,17 +273,8 @@ int vfio_dma_vaddr_to_iova(struct vfio_context *ctx, const void *vaddr, uint64_t
 	pthread_mutex_lock(&ctx->lock);
 	for (struct vfio_dma *d = ctx->dmas; d; d = d->next)
 		if (d->mapped && v >= (uintptr_t)d->vaddr && v - (uintptr_t)d->vaddr < d->size) {
-			uint64_t off = v - (uintptr_t)d->vaddr;
-
-			if (!d->segs) {
-				*iova = d->iova + off;
-			} else {
-				unsigned int i = 0;
-
-				while (off >= d->segs[i].len)
-					off -= d->segs[i++].len;
-				*iova = d->segs[i].bus + off;
-			}
+			vfio__segment_locate(d->segs, d->nr_segs, v - (uintptr_t)d->vaddr, iova,
+					     NULL);
 			ret = 0;
 			break;
 		}

@@ -53,7 +53,7 @@ int vfio_dma_pool_new(struct vfio_context *ctx, size_t block_size, size_t align,
 				 "DMA pool: block size %zu (1..%zu), alignment %zu (a power of two up to the 0x%llx-byte page) or flags 0x%x invalid",
 				 block_size, MAX_BLOCK, align, (unsigned long long)ctx->pgsize,
 				 flags);
-	if (!ctx->iommu_set)
+	if (!ctx->iommu)
 		return vfio__err(ENODEV, "DMA pool: the context holds no device yet (open one first)");
 	p = calloc(1, sizeof(*p));
 	if (!p)
@@ -125,7 +125,7 @@ static int chunk_new(struct vfio_dma_pool *p, struct pool_chunk **out)
 	int ret;
 
 	/* Without an IOMMU only a hugepage is sure to be contiguous. */
-	if (p->ctx->noiommu && p->block_size > p->pgsize) {
+	if (!vfio__context_maps_contiguous(p->ctx) && p->block_size > p->pgsize) {
 		dflags |= VFIO_DMA_HUGEPAGE;
 		size = (size + HUGE_2M - 1) & ~(HUGE_2M - 1);
 	}

@@ -166,3 +166,16 @@ int vfio__iova_release(struct vfio__iova *a, uint64_t iova)
 	a->nr_used--;
 	return 0;
 }
+
+int vfio__iova_assign(struct vfio__iova *a, uint64_t iova, uint64_t size, uint64_t align,
+		      uint64_t limit, uint64_t *out)
+{
+	int ret;
+
+	if (iova == VFIO_IOVA_ANY)
+		return vfio__iova_alloc(a, size, align, limit, out);
+	ret = vfio__iova_reserve(a, iova, size, limit);
+	if (!ret)
+		*out = iova;
+	return ret;
+}

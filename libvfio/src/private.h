@@ -78,27 +78,24 @@ int vfio__iova_alloc(struct vfio__iova *a, uint64_t size, uint64_t align, uint64
 int vfio__iova_reserve(struct vfio__iova *a, uint64_t iova, uint64_t size, uint64_t limit);
 int vfio__iova_release(struct vfio__iova *a, uint64_t iova);
 
-/* backend.c: what differs between kernel interfaces. */
-struct vfio_group;
+/* iova.c (continued): IOVA @iova if given, else allocate one, below @limit. */
+int vfio__iova_assign(struct vfio__iova *a, uint64_t iova, uint64_t size, uint64_t align,
+		      uint64_t limit, uint64_t *out);
 
+/*
+ * backend.c: the kernel interface a device is reached through.  Both speak
+ * the same container/group ioctls, so a backend is only where to find them.
+ */
 struct vfio__backend {
 	enum vfio_backend id;
-	const char *name;   /* "vfio", "vfio-dkms" */
-	const char *driver; /* PCI driver devices are bound to */
-	const char *dev_dir; /* "/dev/vfio": container "vfio" and groups "N" in it */
-	int (*ctx_open)(struct vfio_context *ctx);
-	void (*ctx_close)(struct vfio_context *ctx);
-	int (*group_attach)(struct vfio_context *ctx, struct vfio_group *grp);
-	void (*group_detach)(struct vfio_context *ctx, struct vfio_group *grp);
-	int (*device_fd)(struct vfio_group *grp, const char *addr);
-	int (*dma_map)(struct vfio_context *ctx, void *vaddr, uint64_t iova, uint64_t size,
-		       unsigned int flags);
-	int (*dma_unmap)(struct vfio_context *ctx, uint64_t iova, uint64_t size);
+	const char *name;      /* "vfio", "vfio-dkms" */
+	const char *module;    /* kernel module that creates dev_dir */
+	const char *driver;    /* PCI driver devices are bound to */
+	const char *dev_dir;   /* "/dev/vfio": container "vfio" and groups "N" in it */
+	const char *container; /* dev_dir "/vfio" */
 };
 
 const struct vfio__backend *vfio__backend_get(enum vfio_backend id);
-int vfio__noiommu_map(struct vfio_context *ctx, struct vfio_dma *d, unsigned int flags);
-int vfio__noiommu_unmap(struct vfio_context *ctx, struct vfio_dma *d);
 const struct vfio__backend *vfio__backend_for_driver(const char *driver);
 extern const char *const vfio__vfio_drivers[]; /* NULL-terminated */
 
@@ -112,7 +109,14 @@ struct vfio_group {
 	char path[320];
 };
 
-/* One physically contiguous run of a no-IOMMU pin (bus address). */
+/* group.c: one group node and the ioctls on it. */
+int vfio__group_open(struct vfio_group *grp, const struct vfio__backend *b);
+int vfio__group_check_viable(struct vfio_group *grp, bool *in_container);
+int vfio__group_set_container(struct vfio_group *grp, int container_fd);
+void vfio__group_close(struct vfio_group *grp);
+int vfio__group_device_fd(struct vfio_group *grp, const char *addr);
+
+/* One range of device addresses (IOVA, or bus address without an IOMMU). */
 struct vfio__segment {
 	uint64_t bus, len;
 };
@@ -121,32 +125,76 @@ struct vfio_dma {
 	struct vfio_dma *next;
 	struct vfio_context *ctx;
 	void *vaddr;
-	uint64_t iova;
 	size_t size;
 	size_t alloc_size; /* != 0: libvfio owns the memory (munmap size) */
 	bool mapped;
 	bool hugepage;
 	char *fallback;
-	/* no-IOMMU context: pinned with VFIO_DKMS_NOIOMMU_MAP_DMA */
+	/* Device view, in process-address order: exactly one under an IOMMU. */
 	struct vfio__segment *segs;
 	unsigned int nr_segs;
 };
 
+/*
+ * The IOMMU model a container was set to (VFIO_SET_IOMMU): what differs
+ * between translating DMA (type1) and passing bus addresses (no-IOMMU).
+ * @set: VFIO_SET_IOMMU with this model's type, on a container holding a group
+ * @read_info: page size and usable address ranges, once set
+ * @map: map @d (vaddr, size) at @iova (or anywhere for VFIO_IOVA_ANY), every
+ *       device address at or below @limit, @align a power of two; fill
+ *       d->segs.  ctx->lock held.
+ * @unmap: undo @map, leaving d->segs for the caller to free; ctx->lock held
+ * @contiguous: a mapping is one run of device addresses whatever backs it
+ */
+struct vfio__iommu_ops {
+	const char *name;
+	int (*set)(struct vfio_context *ctx);
+	int (*read_info)(struct vfio_context *ctx);
+	int (*map)(struct vfio_context *ctx, struct vfio_dma *d, uint64_t iova, uint64_t align,
+		   uint64_t limit, unsigned int flags);
+	int (*unmap)(struct vfio_context *ctx, struct vfio_dma *d);
+	bool contiguous;
+};
+
+extern const struct vfio__iommu_ops vfio__iommu_type1;	/* iommu_type1.c */
+extern const struct vfio__iommu_ops vfio__iommu_noiommu; /* iommu_noiommu.c */
+
+/* iommu_noiommu.c: index of the first segment ending above @limit, or @nr. */
+unsigned int vfio__segments_beyond(const struct vfio__segment *segs, unsigned int nr,
+				   uint64_t limit);
+
+/* container.c: the container of a context and the IOMMU model it is set to. */
+const struct vfio__iommu_ops *vfio__iommu_for_group(const struct vfio_group *grp);
+int vfio__container_open(struct vfio_context *ctx, const struct vfio__backend *b);
+void vfio__container_close(struct vfio_context *ctx);
+int vfio__container_set_iommu(struct vfio_context *ctx, const struct vfio__iommu_ops *iommu);
+
 struct vfio_context {
 	/* Protects dmas and iova (the DMA calls may run in parallel). */
 	pthread_mutex_t lock;
-	const struct vfio__backend *ops;
+	const struct vfio__backend *backend; /* NULL until the first device */
+	const struct vfio__iommu_ops *iommu; /* NULL until a group is in the container */
 	int container_fd;
-	bool iommu_set;
-	bool noiommu; /* VFIO_NOIOMMU_IOMMU set: no IOVAs, bus addresses */
-	bool bus_ext; /* the container has VFIO_DKMS_NOIOMMU_DMA */
+	char container_path[320]; /* for messages: dev root + backend->container */
+	bool bus_ext; /* no-IOMMU model: the container has VFIO_DKMS_NOIOMMU_DMA */
 	struct vfio_group *groups;
 	struct vfio_device *devices;
+	/* Frees what a device owns; set by device.c for vfio_context_free(). */
+	void (*release_device)(struct vfio_device *dev);
 	struct vfio_dma *dmas;
 	struct vfio_dma_pool *pools;
 	struct vfio__iova iova;
 	uint64_t pgsize;
+	uint64_t dma_limit; /* smallest DMA mask of the devices, UINT64_MAX without */
 };
+
+/* context.c: what devices share through their context. */
+int vfio__context_get_group(struct vfio_context *ctx, int number, struct vfio_group **out);
+void vfio__context_put_group(struct vfio_context *ctx, struct vfio_group *grp);
+void vfio__context_add_device(struct vfio_context *ctx, struct vfio_device *dev);
+void vfio__context_remove_device(struct vfio_context *ctx, struct vfio_device *dev);
+void vfio__context_update_dma_limit(struct vfio_context *ctx);
+bool vfio__context_maps_contiguous(const struct vfio_context *ctx);
 
 struct vfio_region {
 	struct vfio_device *dev;
@@ -185,9 +233,10 @@ struct vfio_device {
 	uint16_t vendor, device;
 };
 
-void vfio__device_free(struct vfio_device *dev);
-void vfio__context_dma_lost(struct vfio_context *ctx);
-int vfio__dma_unmap_locked(struct vfio_context *ctx, struct vfio_dma *d);
+/* dma.c: device address of byte @offset (< the segments' total) and the run left. */
+void vfio__segment_locate(const struct vfio__segment *segs, unsigned int nr, uint64_t offset,
+			  uint64_t *addr, uint64_t *contig);
+
 void vfio__region_unmap_all(struct vfio_region *r);
 
 #endif /* LIBVFIO_PRIVATE_H */

@@ -130,13 +130,13 @@ int main(int argc, char **argv)
 	ret = vfio_dma_alloc(ctx, PAGE, VFIO_DMA_TO_DEVICE, &src);
 	OK(ret == 0 && vfio_dma_num_segments(src) == 1 &&
 	   vfio_dma_get_segment(src, 0, &bus, &len) == 0 && len == PAGE &&
-	   vfio_dma_iova(src) == bus && bus == phys_of(vfio_dma_vaddr(src)) && bus + len - 1 <= limit,
+	   iova_of(src) == bus && bus == phys_of(vfio_dma_vaddr(src)) && bus + len - 1 <= limit,
 	   "one-page buffer: one segment at bus 0x%llx = its physical address",
 	   (unsigned long long)bus);
 	ret = vfio_dma_alloc(ctx, PAGE, 0, &dst);
-	OK(ret == 0 && vfio_dma_num_segments(dst) == 1 && vfio_dma_iova(dst) != VFIO_IOVA_ANY &&
-	   vfio_dma_iova(dst) + PAGE - 1 <= limit, "second buffer at 0x%llx",
-	   dst ? (unsigned long long)vfio_dma_iova(dst) : 0ULL);
+	OK(ret == 0 && vfio_dma_num_segments(dst) == 1 && iova_of(dst) != VFIO_IOVA_ANY &&
+	   iova_of(dst) + PAGE - 1 <= limit, "second buffer at 0x%llx",
+	   dst ? (unsigned long long)iova_of(dst) : 0ULL);
 	OK(vfio_dma_get_segment(src, 1, &bus, &len) == -EINVAL, "segment index out of range: -EINVAL");
 
 	/* edu DMA by bus address, both directions, content checked. */
@@ -147,8 +147,8 @@ int main(int argc, char **argv)
 			s[i] = (uint8_t)(i * 13 + 5);
 		memset(d, 0, PAGE);
 		ret = vfio_device_set_bus_master(edu, true);
-		OK(ret == 0 && edu_dma(bar, vfio_dma_iova(src), EDU_BUF, DMA_LEN, 0) == 0 &&
-		   edu_dma(bar, EDU_BUF, vfio_dma_iova(dst), DMA_LEN, 1) == 0 &&
+		OK(ret == 0 && edu_dma(bar, iova_of(src), EDU_BUF, DMA_LEN, 0) == 0 &&
+		   edu_dma(bar, EDU_BUF, iova_of(dst), DMA_LEN, 1) == 0 &&
 		   !memcmp(s, d, DMA_LEN) && d[DMA_LEN] == 0,
 		   "edu DMA round trip RAM -> device -> RAM by bus address");
 		vfio_device_set_bus_master(edu, false);
@@ -160,13 +160,14 @@ int main(int argc, char **argv)
 	   big ? vfio_dma_num_segments(big) : 0);
 	if (big && vfio_dma_num_segments(big) > 1) {
 		vfio_clear_error();
-		iova = vfio_dma_iova(big);
-		OK(iova == VFIO_IOVA_ANY && vfio_last_errno() == EINVAL &&
+		iova = 0x1234;
+		OK(vfio_dma_iova(big, &iova) == -EINVAL && iova == 0x1234 &&
+		   vfio_last_errno() == EINVAL &&
 		   strstr(vfio_last_error(), "segments"),
 		   "vfio_dma_iova() of a multi-segment buffer fails with EINVAL: %s",
 		   vfio_last_error());
 	} else if (big) {
-		OK(vfio_dma_get_segment(big, 0, &bus, &len) == 0 && vfio_dma_iova(big) == bus,
+		OK(vfio_dma_get_segment(big, 0, &bus, &len) == 0 && vfio_dma_iova(big, &iova) == 0 && iova == bus,
 		   "vfio_dma_iova() of a one-segment 64-page buffer is its bus address");
 	}
 	if (big) {
@@ -256,7 +257,7 @@ int main(int argc, char **argv)
 	ret = vfio_dma_alloc(ctx, 2u << 20, VFIO_DMA_HUGEPAGE_REQUIRED, &tiny);
 	OK(ret == 0 && vfio_dma_num_segments(tiny) == 1 &&
 	   vfio_dma_get_segment(tiny, 0, &bus, &len) == 0 && len == (2u << 20) &&
-	   bus % (2u << 20) == 0 && vfio_dma_iova(tiny) == bus,
+	   bus % (2u << 20) == 0 && iova_of(tiny) == bus,
 	   "2 MiB hugepage buffer: one segment (needs vm.nr_hugepages >= 1)");
 	vfio_dma_free(tiny);
 

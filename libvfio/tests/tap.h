@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Minimal TAP output for the libvfio C tests. */
+/* Minimal TAP output, and a helper or two, for the libvfio C tests. */
 #ifndef LIBVFIO_TEST_TAP_H
 #define LIBVFIO_TEST_TAP_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 static int tap_n, tap_failed, tap_last_ok;
@@ -29,6 +30,14 @@ static int tap_n, tap_failed, tap_last_ok;
 		printf("\n");                                                 \
 		fflush(stdout);                                               \
 	} while (0)
+
+/* The IOVA of @dma inside an expression; VFIO_IOVA_ANY when it has none. */
+static inline uint64_t iova_of(const struct vfio_dma *dma)
+{
+	uint64_t iova;
+
+	return vfio_dma_iova(dma, &iova) ? VFIO_IOVA_ANY : iova;
+}
 
 #define DONE() (printf("1..%d\n", tap_n), tap_failed ? 1 : 0)
 

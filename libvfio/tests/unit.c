@@ -2,8 +2,9 @@
 /*
  * Host unit tests: IOVA allocator, capability chains, sysfs parsing
  * against a fake tree, error messages, device addresses of buffer bytes,
- * polling, and DMA pools over a context with a stand-in IOMMU backend.  TAP on stdout; run under valgrind
- * by tests/host/libvfio/run.
+ * the choice of IOMMU model, polling, and DMA pools over a context with a
+ * stand-in IOMMU model.  TAP on stdout; run under valgrind by
+ * tests/host/libvfio/run.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -401,6 +402,7 @@ static void test_device_addr(void)
 	struct vfio__segment segs[] = {
 		{ 0x100000, 0x1000 }, { 0x300000, 0x2000 }, { 0x200000, 0x1000 },
 	};
+	struct vfio__segment one = { 0x10000, 0x4000 };
 	struct vfio_dma d = { .vaddr = (void *)0x1000, .size = 0x4000, .segs = segs, .nr_segs = 3 };
 	uint64_t addr = 0, len = 0;
 
@@ -416,13 +418,47 @@ static void test_device_addr(void)
 	   "device_addr: last byte, contig may be NULL");
 	OK(vfio_dma_device_addr(&d, 0x4000, &addr, &len) == -ERANGE,
 	   "device_addr: offset == size -> -ERANGE (%s)", vfio_last_error());
-	OK(vfio_dma_iova(&d) == VFIO_IOVA_ANY, "device_addr: where vfio_dma_iova() has no answer");
+	addr = 0x777;
+	OK(vfio_dma_iova(&d, &addr) == -EINVAL && addr == 0x777 && vfio_last_errno() == EINVAL,
+	   "dma_iova: a 3-segment buffer has no single address -> -EINVAL, output untouched");
 
-	d.segs = NULL;
-	d.nr_segs = 0;
-	d.iova = 0x10000;
+	d.segs = &one;
+	d.nr_segs = 1;
 	OK(vfio_dma_device_addr(&d, 0x2345, &addr, &len) == 0 && addr == 0x12345 &&
 	   len == 0x4000 - 0x2345, "device_addr: IOMMU buffer is one run to its end");
+	OK(vfio_dma_iova(&d, &addr) == 0 && addr == 0x10000 && vfio_dma_num_segments(&d) == 1,
+	   "dma_iova: a one-segment buffer -> 0 and its address");
+}
+
+/* The IOMMU model follows the group node; no-IOMMU segments are checked against the mask. */
+static void test_iommu_model(void)
+{
+	struct vfio_group iommu_grp = { .number = 3 }, noiommu_grp = { .number = 4, .noiommu = true };
+	const struct vfio__segment segs[] = {
+		{ 0x1000, 0x1000 }, { 0xfff000, 0x1000 }, { 0x1000000, 0x1000 },
+	};
+	struct vfio__iova a;
+	uint64_t iova = 0;
+
+	OK(vfio__iommu_for_group(&iommu_grp) == &vfio__iommu_type1 &&
+	   vfio__iommu_for_group(&noiommu_grp) == &vfio__iommu_noiommu,
+	   "model: group node N -> type1, noiommu-N -> no-IOMMU");
+	OK(vfio__iommu_type1.contiguous && !vfio__iommu_noiommu.contiguous,
+	   "model: only type1 maps every buffer as one run");
+	OK(vfio__segments_beyond(segs, 3, UINT64_MAX) == 3 &&
+	   vfio__segments_beyond(segs, 3, 0xffffff) == 2 &&
+	   vfio__segments_beyond(segs, 3, 0xfffffe) == 1 && vfio__segments_beyond(segs, 0, 0) == 0,
+	   "segments: the first one ending above the DMA limit");
+
+	vfio__iova_init(&a, NULL, 0, 4096);
+	OK(vfio__iova_assign(&a, VFIO_IOVA_ANY, 8192, 4096, UINT64_MAX, &iova) == 0 && iova == 4096,
+	   "iova_assign: VFIO_IOVA_ANY allocates (0x%llx)", (unsigned long long)iova);
+	OK(vfio__iova_assign(&a, 0x100000, 4096, 4096, UINT64_MAX, &iova) == 0 && iova == 0x100000,
+	   "iova_assign: a given IOVA is reserved as is");
+	iova = 1;
+	OK(vfio__iova_assign(&a, 0x100000, 4096, 4096, UINT64_MAX, &iova) == -EEXIST && iova == 1,
+	   "iova_assign: taken -> -EEXIST, output untouched");
+	vfio__iova_fini(&a);
 }
 
 static uint32_t poll_word __attribute__((aligned(8)));
@@ -482,31 +518,38 @@ static void test_poll(void)
 	vfio_mb();
 }
 
-/* A stand-in IOMMU backend: mappings succeed and are counted. */
+/* A stand-in IOMMU model: mappings succeed at allocated IOVAs and are counted. */
 static int fake_maps;
 
-static int fake_map(struct vfio_context *ctx, void *vaddr, uint64_t iova, uint64_t size,
-		    unsigned int flags)
+static int fake_map(struct vfio_context *ctx, struct vfio_dma *d, uint64_t iova, uint64_t align,
+		    uint64_t limit, unsigned int flags)
 {
-	(void)ctx, (void)vaddr, (void)iova, (void)size, (void)flags;
+	int ret;
+
+	(void)flags;
+	d->segs = calloc(1, sizeof(*d->segs));
+	if (!d->segs)
+		return -ENOMEM;
+	ret = vfio__iova_assign(&ctx->iova, iova, d->size, align, limit, &d->segs[0].bus);
+	if (ret) {
+		free(d->segs);
+		d->segs = NULL;
+		return ret;
+	}
+	d->segs[0].len = d->size;
+	d->nr_segs = 1;
 	fake_maps++;
 	return 0;
 }
 
-static int fake_unmap(struct vfio_context *ctx, uint64_t iova, uint64_t size)
+static int fake_unmap(struct vfio_context *ctx, struct vfio_dma *d)
 {
-	(void)ctx, (void)iova, (void)size;
 	fake_maps--;
-	return 0;
+	return vfio__iova_release(&ctx->iova, d->segs[0].bus);
 }
 
-static void fake_close(struct vfio_context *ctx)
-{
-	(void)ctx;
-}
-
-static const struct vfio__backend fake_backend = {
-	.name = "fake", .dma_map = fake_map, .dma_unmap = fake_unmap, .ctx_close = fake_close,
+static const struct vfio__iommu_ops fake_iommu = {
+	.name = "fake", .map = fake_map, .unmap = fake_unmap, .contiguous = true,
 };
 
 static struct vfio_context *fake_context(void)
@@ -516,8 +559,7 @@ static struct vfio_context *fake_context(void)
 
 	if (vfio_context_new(&ctx))
 		return NULL;
-	ctx->ops = &fake_backend;
-	ctx->iommu_set = true;
+	ctx->iommu = &fake_iommu;
 	vfio__iova_fini(&ctx->iova);
 	vfio__iova_init(&ctx->iova, &r, 1, ctx->pgsize);
 	return ctx;
@@ -600,6 +642,7 @@ int main(void)
 	test_sysfs();
 	test_errors();
 	test_device_addr();
+	test_iommu_model();
 	test_poll();
 	test_dma_pool();
 	return DONE();

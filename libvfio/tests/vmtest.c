@@ -76,8 +76,8 @@ static int round_trip(struct vfio_region *bar, struct vfio_dma *src, size_t soff
 	for (uint32_t i = 0; i < len; i++)
 		s[i] = (uint8_t)(i * 7 + seed);
 	memset(d, 0, len);
-	if (edu_dma(bar, vfio_dma_iova(src) + soff, EDU_BUF, len, 0) ||
-	    edu_dma(bar, EDU_BUF, vfio_dma_iova(dst) + doff, len, 1))
+	if (edu_dma(bar, iova_of(src) + soff, EDU_BUF, len, 0) ||
+	    edu_dma(bar, EDU_BUF, iova_of(dst) + doff, len, 1))
 		return 0;
 	return !memcmp(s, d, len);
 }
@@ -261,18 +261,18 @@ int main(int argc, char **argv)
 		T(vfio_device_set_dma_mask(edu, 0) == -EINVAL, "edu DMA round trip: mask 0 -> -EINVAL");
 		T(vfio_dma_alloc(ctx, 4096, 0, &a) == 0 && vfio_dma_alloc(ctx, 4096, 0, &b2) == 0,
 		  "edu DMA round trip: two buffers");
-		T(vfio_dma_iova(a) + vfio_dma_size(a) <= (1u << 28) && vfio_dma_iova(b2) + 4096 <= (1u << 28) &&
+		T(iova_of(a) + vfio_dma_size(a) <= (1u << 28) && iova_of(b2) + 4096 <= (1u << 28) &&
 		  !((uintptr_t)vfio_dma_vaddr(a) & 4095), "edu DMA round trip: IOVAs 0x%llx 0x%llx below 256 MiB, page aligned",
-		  (unsigned long long)vfio_dma_iova(a), (unsigned long long)vfio_dma_iova(b2));
+		  (unsigned long long)iova_of(a), (unsigned long long)iova_of(b2));
 		T(round_trip(bar, a, 0, b2, 0, 4095, 1), "edu DMA round trip: 4095 bytes RAM -> device -> RAM");
 		{
 			void *va;
 			uint64_t io;
 
-			T(vfio_dma_iova_to_vaddr(ctx, vfio_dma_iova(a) + 100, &va) == 0 &&
+			T(vfio_dma_iova_to_vaddr(ctx, iova_of(a) + 100, &va) == 0 &&
 			  va == (char *)vfio_dma_vaddr(a) + 100 &&
 			  vfio_dma_vaddr_to_iova(ctx, (char *)vfio_dma_vaddr(b2) + 5, &io) == 0 &&
-			  io == vfio_dma_iova(b2) + 5, "edu DMA round trip: iova <-> vaddr lookups");
+			  io == iova_of(b2) + 5, "edu DMA round trip: iova <-> vaddr lookups");
 			T(vfio_dma_iova_to_vaddr(ctx, 0xffffffff0ULL, &va) == -ENOENT,
 			  "edu DMA round trip: unmapped IOVA -> -ENOENT");
 		}
@@ -286,14 +286,14 @@ int main(int argc, char **argv)
 
 		for (int i = 0; i < 64; i++)
 			okc += vfio_dma_alloc(ctx, 4096, 0, &small[i]) == 0 &&
-			       vfio_dma_iova(small[i]) + 4096 <= (1u << 28);
+			       iova_of(small[i]) + 4096 <= (1u << 28);
 		for (int i = 1; i < 64 && okc == 64; i++)
-			if (vfio_dma_iova(small[i]) == vfio_dma_iova(small[i - 1]))
+			if (iova_of(small[i]) == iova_of(small[i - 1]))
 				distinct = 0;
 		T(okc == 64 && distinct, "DMA many small + one large: 64 x 4 KiB below 256 MiB");
 		ret = vfio_dma_alloc(ctx, 64 << 20, 0, &large);
-		T(ret == 0 && vfio_dma_iova(large) + vfio_dma_size(large) <= (1u << 28),
-		  "DMA many small + one large: 64 MiB at 0x%llx", ret ? 0ULL : (unsigned long long)vfio_dma_iova(large));
+		T(ret == 0 && iova_of(large) + vfio_dma_size(large) <= (1u << 28),
+		  "DMA many small + one large: 64 MiB at 0x%llx", ret ? 0ULL : (unsigned long long)iova_of(large));
 		if (!ret && okc == 64) {
 			T(round_trip(bar, small[63], 0, large, 40 << 20, 4000, 3),
 			  "DMA many small + one large: small -> device -> middle of large");
@@ -310,8 +310,8 @@ int main(int argc, char **argv)
 
 			ret = vfio_dma_alloc(ctx, 3 << 20, VFIO_DMA_HUGEPAGE, &huge);
 			T(ret == 0 && vfio_dma_is_hugepage(huge) && !vfio_dma_fallback_reason(huge) &&
-			  vfio_dma_size(huge) == 4 << 20 && !(vfio_dma_iova(huge) & ((2 << 20) - 1)) &&
-			  vfio_dma_iova(huge) + vfio_dma_size(huge) <= (1u << 28),
+			  vfio_dma_size(huge) == 4 << 20 && !(iova_of(huge) & ((2 << 20) - 1)) &&
+			  iova_of(huge) + vfio_dma_size(huge) <= (1u << 28),
 			  "DMA many small + one large: hugepage buffer, 2 MiB-aligned IOVA (%s)",
 			  ret ? vfio_last_error() : "ok");
 			T(vfio_dma_alloc(ctx, 4096, VFIO_DMA_HUGEPAGE_REQUIRED, &h2) == -ENOMEM,
@@ -346,9 +346,9 @@ int main(int argc, char **argv)
 		struct vfio_dma *m1, *m2, *m3, *out;
 
 		T(vfio_dma_map(ctx, mem, 8192, VFIO_IOVA_ANY, 0, &m1) == 0 &&
-		  vfio_dma_vaddr(m1) == mem && vfio_dma_iova(m1) < (1u << 28), "DMA user memory: map with allocated IOVA");
+		  vfio_dma_vaddr(m1) == mem && iova_of(m1) < (1u << 28), "DMA user memory: map with allocated IOVA");
 		T(vfio_dma_map(ctx, (char *)mem + 8192, 4096, 0x8000000, VFIO_DMA_BIDIRECTIONAL, &m2) == 0 &&
-		  vfio_dma_iova(m2) == 0x8000000, "DMA user memory: map at a chosen IOVA");
+		  iova_of(m2) == 0x8000000, "DMA user memory: map at a chosen IOVA");
 		T(vfio_dma_map(ctx, mem, 4096, 0x8000000, 0, &m3) == -EEXIST,
 		  "DMA user memory: overlapping IOVA -> -EEXIST (%s)", vfio_last_error());
 		T(vfio_dma_map(ctx, mem, 4096, 0x10000000, 0, &m3) == -ERANGE,
@@ -491,7 +491,7 @@ int main(int argc, char **argv)
 		  vfio_dma_pool_destroy(pool) == 0, "DMA pool: free, double free, destroy");
 		T(vfio_dma_alloc(ctx, 3 * 4096, 0, &buf) == 0 &&
 		  vfio_dma_device_addr(buf, 5000, &addr, &contig) == 0 &&
-		  addr == vfio_dma_iova(buf) + 5000 && contig == 3 * 4096 - 5000,
+		  addr == iova_of(buf) + 5000 && contig == 3 * 4096 - 5000,
 		  "DMA pool: device address of byte 5000 of a buffer");
 		vfio_dma_free(buf);
 	}
@@ -589,7 +589,7 @@ int main(int argc, char **argv)
 		  "unmap-all on close: the group is free again after context free");
 		vfio_device_get_region(edu, 0, &bar);
 		vfio_device_set_dma_mask(edu, 28);
-		T(vfio_dma_alloc(ctx, 4096, 0, &d) == 0 && vfio_dma_iova(d) == 4096,
+		T(vfio_dma_alloc(ctx, 4096, 0, &d) == 0 && iova_of(d) == 4096,
 		  "unmap-all on close: a new context starts with an empty IOVA space");
 		vfio_device_close(edu);
 		T(vfio_context_num_devices(ctx) == 0, "unmap-all on close: closing the last device");

@@ -803,8 +803,10 @@ class DmaBuffer(_Resource, _n.Memory):
         self.context = ctx
         self.segments = _segments(dma)
         self._iova_error = None
-        self._iova = _n.vfio_dma_iova(dma)
-        if len(self.segments) != 1:
+        self._iova = None
+        try:
+            self._iova = _n.vfio_dma_iova(dma)
+        except OSError:
             self._iova_error = (_n.vfio_last_errno(), _n.vfio_last_error())
         self.size = _n.vfio_dma_size(dma)
         self.hugepage = _n.vfio_dma_is_hugepage(dma)
@@ -951,8 +953,10 @@ class DmaMapping(_Resource):
         if len(self.segments) == 1:
             self._iova = self.segments[0][0]
         else:
-            _n.vfio_dma_iova(dma)      # sets the library's message
-            self._iova_error = (_n.vfio_last_errno(), _n.vfio_last_error())
+            try:
+                _n.vfio_dma_iova(dma)  # fails, and says why
+            except OSError:
+                self._iova_error = (_n.vfio_last_errno(), _n.vfio_last_error())
         return self
 
     @property

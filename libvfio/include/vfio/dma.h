@@ -124,15 +124,15 @@ void *vfio_dma_vaddr(const struct vfio_dma *dma);
 /**
  * vfio_dma_iova() - IOVA of a mapping.
  * @dma: the mapping
+ * @iova: where the IOVA the device uses for its first byte is stored
  *
  * In a no-IOMMU context this is the bus address, if the buffer is one
  * physically contiguous segment.
  *
- * Return: the IOVA the device uses for its first byte; %VFIO_IOVA_ANY with
- * errno and vfio_last_errno() set to EINVAL (and a message in
- * vfio_last_error()) for a no-IOMMU buffer of several segments.
+ * Return: 0 on success, -EINVAL (with a message in vfio_last_error()) for
+ * a no-IOMMU buffer of several segments, where @iova is left alone.
  */
-uint64_t vfio_dma_iova(const struct vfio_dma *dma);
+int vfio_dma_iova(const struct vfio_dma *dma, uint64_t *iova);
 
 /**
  * vfio_dma_num_segments() - Number of device-visible address ranges.
