@@ -151,8 +151,8 @@ static PyObject *io_poll(PyObject *self, PyObject *const *args, Py_ssize_t nargs
 	    vfio_py_uint(args[2], "value", width_max(bytes), &value) < 0)
 		return NULL;
 	if (value & ~mask) {
-		PyErr_Format(PyExc_ValueError, "value %#llx has bits outside mask %#llx",
-			     (unsigned long long)value, (unsigned long long)mask);
+		vfio_py_errorf(PyExc_ValueError, "value %#llx has bits outside mask %#llx",
+			       (unsigned long long)value, (unsigned long long)mask);
 		return NULL;
 	}
 	if (poll_start(&p, args[3]) < 0)

@@ -54,3 +54,14 @@ void vfio_py_raise_errno(int err, const char *fmt, ...)
 	va_end(ap);
 	raise_os_error(err, msg);
 }
+
+void vfio_py_errorf(PyObject *type, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	PyErr_SetString(type, msg);
+}

@@ -10,7 +10,8 @@ int vfio_py_uint(PyObject *o, const char *what, uint64_t max, uint64_t *out)
 {
 	unsigned long long v;
 
-	if (!PyLong_Check(o)) {
+	/* A bool is an int to Python, but True as an offset is a bug. */
+	if (!PyLong_Check(o) || PyBool_Check(o)) {
 		PyErr_Format(PyExc_TypeError, "%s must be an int, not %.100s", what,
 			     Py_TYPE(o)->tp_name);
 		return -1;

@@ -87,13 +87,13 @@ static int check_range(struct memory *m, uint64_t off, uint64_t len, unsigned in
 		return -1;
 	}
 	if (off > (uint64_t)m->size || len > (uint64_t)m->size - off) {
-		PyErr_Format(PyExc_ValueError, "offset %#llx (+%llu) is outside 0..%#zx",
-			     (unsigned long long)off, (unsigned long long)len, m->size);
+		vfio_py_errorf(PyExc_ValueError, "offset %#llx (+%llu) is outside 0..%#zx",
+			       (unsigned long long)off, (unsigned long long)len, (size_t)m->size);
 		return -1;
 	}
 	if (align > 1 && (off & (align - 1))) {
-		PyErr_Format(PyExc_ValueError, "offset %#llx is not %u-byte aligned",
-			     (unsigned long long)off, align);
+		vfio_py_errorf(PyExc_ValueError, "offset %#llx is not %u-byte aligned",
+			       (unsigned long long)off, align);
 		return -1;
 	}
 	if (!m->nareas)
@@ -101,10 +101,10 @@ static int check_range(struct memory *m, uint64_t off, uint64_t len, unsigned in
 	for (i = 0; i < m->nareas; i++)
 		if (off >= m->areas[2 * i] && off + len <= m->areas[2 * i] + m->areas[2 * i + 1])
 			return 0;
-	PyErr_Format(PyExc_ValueError,
-		     "offset %#llx (+%llu) is outside the region's mmappable areas; "
-		     "use Region.read()/write() there",
-		     (unsigned long long)off, (unsigned long long)len);
+	vfio_py_errorf(PyExc_ValueError,
+		       "offset %#llx (+%llu) is outside the region's mmappable areas; "
+		       "use Region.read()/write() there",
+		       (unsigned long long)off, (unsigned long long)len);
 	return -1;
 }
 

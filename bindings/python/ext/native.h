@@ -37,6 +37,9 @@ void vfio_py_raise(int rc);
 /* Raise a vfio.Error for an errno the binding itself detected. */
 void vfio_py_raise_errno(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* PyErr_Format with printf's formats (%#llx...), which Python's lacks. */
+void vfio_py_errorf(PyObject *type, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* ---- integers (integer.c) ------------------------------------------- */
 
