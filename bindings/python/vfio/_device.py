@@ -11,7 +11,7 @@ from ._flags import DeviceFlags
 from ._irq import Irq, irq_value
 from ._region import Region
 from ._resource import Resource, check_not_viewed
-from ._util import check_int, check_str
+from ._util import check_choice, check_int, check_str
 
 if TYPE_CHECKING:
     from ._context import Context
@@ -24,15 +24,8 @@ BACKENDS = ("auto", "vfio-dkms", "vfio")
 
 
 def backend_value(backend):
-    """libvfio's enum value of a backend name.
-
-    Checked here although libvfio checks it too: a bad name is a
-    ValueError, as for every other argument, not a vfio.Error (EINVAL).
-    """
-    check_str(backend, "backend")
-    if backend not in BACKENDS:
-        raise ValueError("backend must be one of %s, not %r" % (", ".join(BACKENDS), backend))
-    return _n.vfio_backend_from_name(backend)
+    """libvfio's enum value of a backend name."""
+    return _n.vfio_backend_from_name(check_choice(backend, "backend", BACKENDS))
 
 
 class Device(Resource):

@@ -9,7 +9,7 @@ from typing import Tuple
 from . import _errors
 from . import _native as _n
 from ._resource import Resource, check_not_viewed
-from ._util import check_int, check_str
+from ._util import check_choice, check_int
 
 __all__ = ["DmaBuffer", "DmaMapping", "DmaPool", "DmaBlock"]
 
@@ -24,12 +24,8 @@ _DIRECTIONS = {
 
 
 def direction_value(direction):
-    """libvfio's flags of a direction name (a ValueError when unknown)."""
-    check_str(direction, "direction")
-    if direction not in _DIRECTIONS:
-        raise ValueError("direction must be one of %s, not %r"
-                         % (", ".join(_DIRECTIONS), direction))
-    return _DIRECTIONS[direction]
+    """libvfio's flags of a direction name."""
+    return _DIRECTIONS[check_choice(direction, "direction", _DIRECTIONS)]
 
 
 def _iova_error(dma):

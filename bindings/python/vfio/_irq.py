@@ -4,7 +4,7 @@
 from typing import Optional
 
 from . import _native as _n
-from ._util import check_str, timeout_ms
+from ._util import check_choice, timeout_ms
 
 __all__ = ["Irq", "IRQ_KINDS"]
 
@@ -13,16 +13,8 @@ IRQ_KINDS = ("intx", "msi", "msix")
 
 
 def irq_value(kind):
-    """libvfio's enum value of an interrupt kind name.
-
-    Checked here although libvfio checks it too: a bad name is a
-    ValueError, as for every other argument, not a vfio.Error (EINVAL).
-    """
-    check_str(kind, "kind")
-    if kind not in IRQ_KINDS:
-        raise ValueError("interrupt kind must be one of %s, not %r"
-                         % (", ".join(IRQ_KINDS), kind))
-    return _n.vfio_irq_type_from_name(kind)
+    """libvfio's enum value of an interrupt kind name."""
+    return _n.vfio_irq_type_from_name(check_choice(kind, "interrupt kind", IRQ_KINDS))
 
 
 class Irq:
