@@ -26,9 +26,6 @@
 
 %{
 #include "native.h"
-
-#include <errno.h>
-#include <string.h>
 %}
 
 /* ---- handles --------------------------------------------------------- */
