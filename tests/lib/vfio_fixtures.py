@@ -6,6 +6,8 @@ as, so `dkms_backend as backend` runs a suite on vfio-dkms only).
   backend        each test module runs once per backend, in-tree first
   dkms_backend   vfio-dkms only (what the in-tree framework lacks)
   edu, nvme      the device bound to the backend for the module (a Dev)
+  dkms           vfio-dkms only, for what only it has (bounded removal)
+  release_timeout  a setter of vfio_dkms's release_timeout, restored after
 """
 
 import pytest
@@ -35,3 +37,26 @@ def edu(backend):
 @pytest.fixture(scope="module")
 def nvme(backend):
     yield from base.bound_device(backend, base.NVME_IDS)
+
+
+RELEASE_TIMEOUT = "/sys/module/vfio_dkms/parameters/release_timeout"
+
+
+@pytest.fixture(scope="module")
+def dkms():
+    """vfio-dkms only: bounded removal is what the in-tree framework lacks."""
+    return base.setup_backend("vfio-dkms")
+
+
+@pytest.fixture()
+def release_timeout(dkms):
+    """A setter of vfio_dkms's release_timeout (seconds); the value the
+    test found is restored afterwards."""
+    with open(RELEASE_TIMEOUT) as f:
+        old = f.read().strip()
+
+    def set_to(seconds):
+        with open(RELEASE_TIMEOUT, "w") as f:
+            f.write(str(seconds))
+    yield set_to
+    set_to(old)

@@ -97,21 +97,23 @@ def kernel_matches(sdir, kver):
         return re.search(f.read().strip(), kver) is not None
 
 
-def own_boot(sdir):
-    """A suite that leaves devices in states the others do not expect asks
-    for a boot of its own with a file named `own-boot` (the fuzzer writes
-    edu's registers at random, and edu has no reset)."""
-    return os.path.exists(os.path.join(sdir, "own-boot"))
+def runs_last(sdir):
+    """A suite that leaves devices in states the others do not expect (the
+    fuzzer writes edu's registers at random, and edu has no reset) says so
+    with a file named `runs-last`: it runs after every other suite of its
+    boot, so it costs no boot of its own.  Two such suites never share a
+    boot."""
+    return os.path.exists(os.path.join(sdir, "runs-last"))
 
 
 def plan(kernels, suite_dirs, wanted, per_suite=False):
-    """Group the wanted suites into boots: same kernel, same vm-args (a
-    suite with an `own-boot` file alone).
+    """Group the wanted suites into boots: same kernel, same vm-args, at
+    most one `runs-last` suite per boot, and that one at the end.
 
     Returns a list of lists of Suite, the slowest boots first (the debug
     kernel's, then the largest groups), so they overlap with the rest.
     """
-    groups = {}
+    groups, last = {}, {}
     for kver in kernels:
         # Debug kernels (KASAN) run about five times slower.
         limit = 1500 if "debug" in kver else 600
@@ -119,9 +121,15 @@ def plan(kernels, suite_dirs, wanted, per_suite=False):
             suite = Suite(sdir, kver, vm_args(sdir), limit)
             if not wanted(suite.name) or not kernel_matches(sdir, kver):
                 continue
-            alone = per_suite or own_boot(sdir)
-            key = (kver, suite.vmargs, suite.short if alone else "")
-            groups.setdefault(key, []).append(suite)
+            key = (kver, suite.vmargs, suite.short if per_suite else "")
+            if runs_last(sdir) and not per_suite:
+                if key in last:
+                    key = (kver, suite.vmargs, suite.short)
+                last[key] = suite
+            else:
+                groups.setdefault(key, []).append(suite)
+    for key, suite in last.items():
+        groups.setdefault(key, []).append(suite)
     boots = list(groups.values())
     boots.sort(key=lambda b: ("debug" not in b[0].kver, -len(b)))
     return boots

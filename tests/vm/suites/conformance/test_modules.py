@@ -84,27 +84,6 @@ def test_load_unload_cycles(edu_bdf):
         assert not module_loaded("vfio_dkms")
 
 
-def test_load_from_dkms_install_path():
-    kver = os.uname().release
-    ddir = "/lib/modules/%s/updates/dkms" % kver
-    # Installed = known to modprobe (DKMS ran depmod) from the DKMS path.
-    where = sh("modinfo", "-n", "vfio_dkms_pci", check=False).stdout.strip()
-    if not where.startswith(ddir):
-        pytest.skip("vfio-dkms not installed by DKMS for %s" % kver)
-    unload_dkms()
-    r = sh("modprobe", "vfio_dkms_pci", check=False)
-    assert r.returncode == 0, "modprobe vfio_dkms_pci: " + r.stderr
-    try:
-        assert module_loaded("vfio_dkms") and module_loaded("vfio_dkms_pci")
-        path = sh("modinfo", "-n", "vfio_dkms").stdout.strip()
-        assert path.startswith(ddir), path
-        assert os.path.exists("/dev/vfio-dkms/vfio") or \
-            BACKENDS["vfio-dkms"].wait_node("vfio")
-    finally:
-        sh("modprobe", "-r", "vfio_dkms_pci", "vfio_dkms")
-    assert not module_loaded("vfio_dkms")
-
-
 def test_restore_in_tree_modules():
     # Leave the guest as we found it: no vfio modules loaded.
     sh("modprobe", "-r", "vfio-pci", "vfio_iommu_type1", check=False)
