@@ -4,6 +4,7 @@ package `vfio` (the python and nvme suites); a suite's conftest.py imports
 the ones it uses, under the names its tests ask for.
 
   backend          each backend in turn (backends()), edu and nvme bound to its driver
+  nvme_backend     the same with nvme alone bound (import it as backend)
   driver           the backend's PCI driver
   edu_addr, nvme_addr
   dev, nvme        edu / nvme opened with vfio.open() on the backend
@@ -116,14 +117,25 @@ def backends():
     return ["vfio", "vfio-dkms"]
 
 
+def _use_backend(request, addresses):
+    why = use_backend(request.param, addresses)
+    if why:
+        pytest.skip(why)
+    return request.param
+
+
 @pytest.fixture(scope="session", params=backends())
 def backend(request, edu_addr, nvme_addr):
     """The backend under test, with edu and nvme bound to its driver; vfio-dkms
     is skipped, with the reason, when the module was not built for this kernel."""
-    why = use_backend(request.param, (edu_addr, nvme_addr))
-    if why:
-        pytest.skip(why)
-    return request.param
+    return _use_backend(request, (edu_addr, nvme_addr))
+
+
+@pytest.fixture(scope="session", params=backends())
+def nvme_backend(request, nvme_addr):
+    """backend for a suite that drives nvme alone (import it as backend): the
+    other devices of the machine stay with their drivers for later suites."""
+    return _use_backend(request, (nvme_addr,))
 
 
 @pytest.fixture
