@@ -48,8 +48,11 @@ The command line: ``python3 -m vfio list|info|bind|unbind``.
 from . import _native
 from ._errors import Error, _make_error
 from ._pci import PciDevice, devices, pci_device, bind, unbind
-from ._core import (Context, Device, Region, RegionMap, DmaBuffer, DmaMapping, DmaPool,
-                    DmaBlock, Irq, open, BACKENDS, IRQ_KINDS)
+from ._context import Context, open
+from ._device import Device, BACKENDS
+from ._region import Region, RegionMap
+from ._dma import DmaBuffer, DmaMapping, DmaPool, DmaBlock
+from ._irq import Irq, IRQ_KINDS
 from ._flags import DeviceFlags, RegionFlags
 from ._barrier import dma_wmb, dma_rmb, mb
 

@@ -10,6 +10,16 @@ def check_str(value, what):
     return value
 
 
+def check_choice(value, what, choices):
+    """*value*, a str among *choices*: a name libvfio also checks, but a bad
+    name is a ValueError here, as for every other argument, not a
+    vfio.Error (EINVAL)."""
+    check_str(value, what)
+    if value not in choices:
+        raise ValueError("%s must be one of %s, not %r" % (what, ", ".join(choices), value))
+    return value
+
+
 def check_int(value, what, low=0, high=None):
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError("%s must be an int, not %s" % (what, type(value).__name__))

@@ -112,3 +112,15 @@ def test_objects_not_constructible():
                 vfio.DmaPool, vfio.DmaBlock, vfio.Irq):
         with pytest.raises(TypeError):
             cls()
+
+
+def test_memory_errors_name_offset_and_size_in_hex(ctx):
+    buf = ctx.dma_alloc(4096)
+    with pytest.raises(ValueError, match=r"^offset 0x2 is not 4-byte aligned$"):
+        buf.read32(2)
+    with pytest.raises(ValueError, match=r"^offset 0x1000 \(\+4\) is outside 0\.\.0x1000$"):
+        buf.write32(0x1000, 0)
+    with pytest.raises(ValueError, match=r"^value 0x3 has bits outside mask 0x1$"):
+        buf.poll32(0, 1, 3, 0)
+    with pytest.raises(TypeError, match=r"^offset must be an int, not bool$"):
+        buf.read8(True)

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import IOMMU, NVME, PATTERN_BYTES, TOP, read_image
+from vfio_binding_fixtures import IOMMU, NVME, PATTERN_BYTES, TOP, read_image
 
 PAGE = 4096
 WRITE_LBA = 16384                  # 8 MiB in (512-byte blocks): past the pattern
@@ -54,8 +54,8 @@ def test_io_completion_signals_msix(ctrl):
         assert buf.read(0, PAGE) == NVME.image_pattern(0, PAGE)
 
 
-def test_msix_vectors_added_one_at_a_time(dev):
-    c = NVME.Controller(dev)
+def test_msix_vectors_added_one_at_a_time(nvme):
+    c = NVME.Controller(nvme)
     try:
         assert [i.vector for i in c.irqs] == [0]
         c.enable()
@@ -85,15 +85,15 @@ def test_dma_pools(ctrl):
     assert ctrl.small_pool.chunks == -(-ctrl.small_pool.in_use // 4)
 
 
-def test_poll_mode(dev):
-    c = NVME.Controller(dev, poll=True)
+def test_poll_mode(nvme):
+    c = NVME.Controller(nvme, poll=True)
     try:
         assert c.irqs == []
         c.enable()
         c.create_io_queues()
         assert c.io.irq is None
         ns = NVME.Namespace(c, c.identify_namespace(1))
-        with dev.dma_alloc(PAGE) as buf:
+        with nvme.dma_alloc(PAGE) as buf:
             ns.read(8, buf)
             assert bytes(buf) == NVME.image_pattern(8 * ns.block_size, PAGE)
     finally:
@@ -230,8 +230,8 @@ def test_read_past_end_raises(ctrl):
         assert bytes(buf) == NVME.image_pattern(0, PAGE)
 
 
-def test_shutdown_frees_everything(dev):
-    c = NVME.Controller(dev)
+def test_shutdown_frees_everything(nvme):
+    c = NVME.Controller(nvme)
     c.enable()
     c.create_io_queues()
     c.ns = NVME.Namespace(c, c.identify_namespace(1))
@@ -241,9 +241,9 @@ def test_shutdown_frees_everything(dev):
     assert not c.bar.read32(c.CSTS) & c.CSTS_RDY
     assert all(b.closed for b in held) and c.page_pool.closed and c.small_pool.closed
     assert c.blocks == [] and c.irqs == [] and c.io is None and c.admin is None
-    assert not dev.config.read16(0x4) & 0x4                # bus mastering off
+    assert not nvme.config.read16(0x4) & 0x4               # bus mastering off
     # The device can be driven again after a clean shutdown.
-    again = NVME.Controller(dev)
+    again = NVME.Controller(nvme)
     try:
         again.enable()
         assert again.identify_controller()["serial"] == "vfiotest"

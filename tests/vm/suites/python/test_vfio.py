@@ -18,7 +18,7 @@ import time
 import pytest
 
 import vfio
-from conftest import BUILD
+from vfio_binding_fixtures import BUILD
 
 MiB = 1 << 20
 EDU_ID = 0x010000ED

@@ -8,7 +8,6 @@ with it when it closes its container or dies.  Every counter is compared
 exactly with /sys/kernel/debug/vfio-dkms (docs/introspection.md) and with
 each process's VmLck."""
 
-import ctypes
 import errno
 import mmap
 import os
@@ -16,7 +15,6 @@ import pickle
 import signal
 import stat
 import struct
-import sys
 import time
 import traceback
 
@@ -26,7 +24,8 @@ import vfio_debugfs
 import vfio_uapi as V
 from vfio_backends import wait_for
 from vfio_debugfs import parse
-from vfio_process import drop_cap as _drop_cap, run_in_child as fork_call, vm_lck_kb
+from vfio_process import (drop_cap as _drop_cap, fork_start, run_in_child as fork_call,
+                          set_comm, vm_lck_kb)
 
 PAGE = mmap.PAGESIZE
 RW = V.VFIO_DMA_MAP_FLAG_READ | V.VFIO_DMA_MAP_FLAG_WRITE
@@ -35,8 +34,6 @@ DMA_LEN = 4095          # QEMU 7.2's edu aborts on a full 4096-byte transfer
 IOVA_A, PAGES_A = 0x1000000, 2      # edu masks DMA addresses to 28 bits
 IOVA_B, PAGES_B = 0x2000000, 6
 CAP_SYS_ADMIN = 21
-PR_SET_NAME = 15
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
 # --- the attribute and the debugfs files -----------------------------------
@@ -284,22 +281,14 @@ class Worker:
     def __init__(self, backend, edu, name):
         r1, w1 = os.pipe()
         r2, w2 = os.pipe()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                for fd in _pipes + [w1, r2]:
-                    os.close(fd)
-                assert _libc.prctl(PR_SET_NAME, name.encode(), 0, 0, 0) == 0
-                _serve(Agent(backend, edu), r1, w2)
-                code = 0
-            except BaseException:       # noqa: BLE001
-                traceback.print_exc()
-            finally:
-                sys.stderr.flush()
-                os._exit(code)
+
+        def serve():
+            for fd in _pipes + [w1, r2]:
+                os.close(fd)
+            set_comm(name)
+            _serve(Agent(backend, edu), r1, w2)
+
+        pid = fork_start(serve)
         os.close(r1)
         os.close(w2)
         self.pid, self.name = pid, name
@@ -815,25 +804,17 @@ def test_python_bindings_pair(edu, shared):
         for name, iova, seed in (("py-a", IOVA_A, 21), ("py-b", IOVA_B, 23)):
             r1, w1 = os.pipe()
             r2, w2 = os.pipe()
-            sys.stdout.flush()
-            sys.stderr.flush()
-            pid = os.fork()
-            if pid == 0:
-                code = 1
-                try:
-                    for p in procs:
-                        os.close(p[1])
-                        os.close(p[2])
-                    os.close(w1)
-                    os.close(r2)
-                    assert _libc.prctl(PR_SET_NAME, name.encode(), 0, 0, 0) == 0
-                    _py_side(edu.bdf, iova, seed, r1, w2)
-                    code = 0
-                except BaseException:       # noqa: BLE001
-                    traceback.print_exc()
-                finally:
-                    sys.stderr.flush()
-                    os._exit(code)
+
+            def py_side():
+                for p in procs:
+                    os.close(p[1])
+                    os.close(p[2])
+                os.close(w1)
+                os.close(r2)
+                set_comm(name)
+                _py_side(edu.bdf, iova, seed, r1, w2)
+
+            pid = fork_start(py_side)
             os.close(r1)
             os.close(w2)
             procs.append((pid, w1, r2))
