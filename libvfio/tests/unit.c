@@ -20,6 +20,7 @@
 #include <linux/vfio.h>
 
 #include "../src/private.h"
+#include "fake_iommu.h"
 #include "tap.h"
 
 #define MiB (UINT64_C(1) << 20)
@@ -518,50 +519,13 @@ static void test_poll(void)
 	vfio_mb();
 }
 
-/* A stand-in IOMMU model: mappings succeed at allocated IOVAs and are counted. */
-static int fake_maps;
-
-static int fake_map(struct vfio_context *ctx, struct vfio_dma *d, uint64_t iova, uint64_t align,
-		    uint64_t limit, unsigned int flags)
-{
-	int ret;
-
-	(void)flags;
-	d->segs = calloc(1, sizeof(*d->segs));
-	if (!d->segs)
-		return -ENOMEM;
-	ret = vfio__iova_assign(&ctx->iova, iova, d->size, align, limit, &d->segs[0].bus);
-	if (ret) {
-		free(d->segs);
-		d->segs = NULL;
-		return ret;
-	}
-	d->segs[0].len = d->size;
-	d->nr_segs = 1;
-	fake_maps++;
-	return 0;
-}
-
-static int fake_unmap(struct vfio_context *ctx, struct vfio_dma *d)
-{
-	fake_maps--;
-	return vfio__iova_release(&ctx->iova, d->segs[0].bus);
-}
-
-static const struct vfio__iommu_ops fake_iommu = {
-	.name = "fake", .map = fake_map, .unmap = fake_unmap, .contiguous = true,
-};
-
 static struct vfio_context *fake_context(void)
 {
-	const struct vfio__iova_range r = { 0, (UINT64_C(1) << 39) - 1 };
 	struct vfio_context *ctx;
 
 	if (vfio_context_new(&ctx))
 		return NULL;
-	ctx->iommu = &fake_iommu;
-	vfio__iova_fini(&ctx->iova);
-	vfio__iova_init(&ctx->iova, &r, 1, ctx->pgsize);
+	fake_iommu_attach(ctx);
 	return ctx;
 }
 
@@ -603,9 +567,9 @@ static void test_dma_pool(void)
 	   "pool: every block aligned (%d bad), within a page (%d cross), zeroed (%d bytes not), device address right (%d wrong)",
 	   bad_align, crossing, not_zero, wrong_addr);
 	/* 42 blocks of 96 bytes fit in a page without crossing it */
-	OK(vfio_dma_pool_num_chunks(pool) == 5 && fake_maps == 5,
+	OK(vfio_dma_pool_num_chunks(pool) == 5 && fake_iommu_maps == 5,
 	   "pool: 210 blocks fill exactly 5 one-page chunks (%u chunks, %d mappings)",
-	   vfio_dma_pool_num_chunks(pool), fake_maps);
+	   vfio_dma_pool_num_chunks(pool), fake_iommu_maps);
 	OK(vfio_dma_pool_in_use(pool) == 210, "pool: 210 in use");
 	OK(vfio_dma_pool_free(pool, v[7]) == 0 && vfio_dma_pool_in_use(pool) == 209,
 	   "pool: free one");
@@ -618,8 +582,8 @@ static void test_dma_pool(void)
 	   ((unsigned char *)va)[0] == 0 && vfio_dma_pool_num_chunks(pool) == 5,
 	   "pool: a freed block is reused, zeroed, without a new chunk");
 	OK(vfio_dma_pool_block_size(pool) == 96, "pool: block size");
-	OK(vfio_dma_pool_destroy(pool) == 0 && fake_maps == 0 && ctx->dmas == NULL,
-	   "pool: destroy unmaps every chunk (%d mappings left)", fake_maps);
+	OK(vfio_dma_pool_destroy(pool) == 0 && fake_iommu_maps == 0 && ctx->dmas == NULL,
+	   "pool: destroy unmaps every chunk (%d mappings left)", fake_iommu_maps);
 
 	OK(vfio_dma_pool_new(ctx, 3 * 4096 + 1, 4096, 0, &big) == 0 &&
 	   vfio_dma_pool_alloc(big, &v[0], &a[0]) == 0 && vfio_dma_pool_alloc(big, &v[1], &a[1]) == 0 &&
@@ -631,8 +595,8 @@ static void test_dma_pool(void)
 	OK(vfio_dma_pool_new(ctx, 16, 16, 0, &leak) == 0 &&
 	   vfio_dma_pool_alloc(leak, &va, &iova) == 0, "pool: one left for the context to free");
 	vfio_context_free(ctx);
-	OK(fake_maps == 0, "pool: vfio_context_free() destroys live pools (%d mappings left)",
-	   fake_maps);
+	OK(fake_iommu_maps == 0, "pool: vfio_context_free() destroys live pools (%d mappings left)",
+	   fake_iommu_maps);
 }
 
 int main(void)

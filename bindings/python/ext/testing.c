@@ -5,12 +5,10 @@
  * and give a context a stand-in IOMMU model, so the package's lifetime
  * rules run without a device.  The installed extension has none of this.
  */
-#include <errno.h>
-#include <stdlib.h>
-
 #include "native.h"
 
 #include "private.h"
+#include "fake_iommu.h"
 
 /* _test_set_roots(sysfs_root, dev_root): "" is the real system. */
 static PyObject *test_set_roots(PyObject *self, PyObject *args)
@@ -25,52 +23,15 @@ static PyObject *test_set_roots(PyObject *self, PyObject *args)
 	Py_RETURN_NONE;
 }
 
-static int fake_map(struct vfio_context *ctx, struct vfio_dma *d, uint64_t iova, uint64_t align,
-		    uint64_t limit, unsigned int flags)
-{
-	int ret;
-
-	(void)flags;
-	d->segs = calloc(1, sizeof(*d->segs));
-	if (!d->segs)
-		return -ENOMEM;
-	ret = vfio__iova_assign(&ctx->iova, iova, d->size, align, limit, &d->segs[0].bus);
-	if (ret) {
-		free(d->segs);
-		d->segs = NULL;
-		return ret;
-	}
-	d->segs[0].len = d->size;
-	d->nr_segs = 1;
-	return 0;
-}
-
-static int fake_unmap(struct vfio_context *ctx, struct vfio_dma *d)
-{
-	return vfio__iova_release(&ctx->iova, d->segs[0].bus);
-}
-
-static const struct vfio__iommu_ops fake_iommu = {
-	.name = "fake",
-	.map = fake_map,
-	.unmap = fake_unmap,
-	.contiguous = true,
-};
-
 /* _test_fake_iommu(ctx): DMA in this context maps through a stand-in IOMMU model. */
 static PyObject *test_fake_iommu(PyObject *self, PyObject *arg)
 {
-	const struct vfio__iova_range r = { 0, (UINT64_C(1) << 39) - 1 };
-	struct vfio_context *ctx;
 	void *p;
 
 	(void)self;
 	if (vfio_py_handle(arg, VFIO_PY_CONTEXT, &p) < 0)
 		return NULL;
-	ctx = p;
-	ctx->iommu = &fake_iommu;
-	vfio__iova_fini(&ctx->iova);
-	vfio__iova_init(&ctx->iova, &r, 1, ctx->pgsize);
+	fake_iommu_attach(p);
 	Py_RETURN_NONE;
 }
 
