@@ -160,15 +160,21 @@ def test_ioeventfd_writes(backend, edu):
         assert _ioeventfd(d, bar0 + EDU_LIVENESS, 0x12345678, 4, efd) == errno.EEXIST
         _signal(efd)
         assert _wait(lambda: s.bar32(EDU_LIVENESS) == 0xedcba987)
-        # 8 bytes at once.
+        # 8 bytes at once.  In-tree on the sid tier's 7.2 refuses an 8-byte
+        # ioeventfd here (EINVAL) where 6.1 and 6.12 take it; ours takes it
+        # on every kernel, as in-tree did up to 6.12.
         val = 0x1122334455667788
-        assert _ioeventfd(d, bar0 + EDU_DMA_SRC, val, 8, efd) == 0
-        s.bar64(EDU_DMA_SRC, 0)
-        _signal(efd)
-        # In-tree before 6.10 splits an 8-byte write into two 4-byte ones,
-        # and edu takes a 4-byte write at 0x84 for no register: only the
-        # low half is the same everywhere.
-        assert _wait(lambda: s.bar64(EDU_DMA_SRC) & 0xffffffff == val & 0xffffffff)
+        ret = _ioeventfd(d, bar0 + EDU_DMA_SRC, val, 8, efd)
+        if backend.name == "in-tree" and ret == errno.EINVAL:
+            print("# in-tree on %s: 8-byte ioeventfd refused (EINVAL)" % os.uname().release)
+        else:
+            assert ret == 0
+            s.bar64(EDU_DMA_SRC, 0)
+            _signal(efd)
+            # In-tree before 6.10 splits an 8-byte write into two 4-byte
+            # ones, and edu takes a 4-byte write at 0x84 for no register:
+            # only the low half is the same everywhere.
+            assert _wait(lambda: s.bar64(EDU_DMA_SRC) & 0xffffffff == val & 0xffffffff)
         # 1 and 2 bytes are accepted (edu itself ignores such writes).
         assert _ioeventfd(d, bar0 + 0x10, 0xab, 1, efd) == 0
         assert _ioeventfd(d, bar0 + 0x12, 0xabcd, 2, efd) == 0
@@ -187,16 +193,17 @@ def test_ioeventfd_limit(backend, edu):
     with Session(backend, edu) as s:
         d, efd = s.device, s.eventfd()
         n = 0
-        while n < 2000 and _ioeventfd(d, bar0 + EDU_DMA_SRC, n, 8, efd) == 0:
+        # 4-byte ioeventfds: every kernel's in-tree takes those here.
+        while n < 2000 and _ioeventfd(d, bar0 + EDU_DMA_SRC, n, 4, efd) == 0:
             n += 1
-        assert _ioeventfd(d, bar0 + EDU_DMA_SRC, n, 8, efd) == errno.ENOSPC
+        assert _ioeventfd(d, bar0 + EDU_DMA_SRC, n, 4, efd) == errno.ENOSPC
         same_as_other_backend(backend, "ioeventfd_limit", n)
         # Removing one makes room for one.
-        assert _ioeventfd(d, bar0 + EDU_DMA_SRC, 0, 8, -1) == 0
-        assert _ioeventfd(d, bar0 + EDU_DMA_SRC, n, 8, efd) == 0
+        assert _ioeventfd(d, bar0 + EDU_DMA_SRC, 0, 4, -1) == 0
+        assert _ioeventfd(d, bar0 + EDU_DMA_SRC, n, 4, efd) == 0
     # Closing the device removed them all: a new session starts empty.
     with Session(backend, edu) as s:
-        assert _ioeventfd(s.device, bar0 + EDU_DMA_SRC, 0, 8, s.eventfd()) == 0
+        assert _ioeventfd(s.device, bar0 + EDU_DMA_SRC, 0, 4, s.eventfd()) == 0
 
 
 def test_device_name_options(backend, edu):
