@@ -13,11 +13,17 @@ site at all), so the global mode is fenced off twice instead: times 0 (no
 failure left to give) and task-filter on with no task's make-it-fail set.
 Which allocator is failed is chosen per sweep by making the other one
 ignore everything.
+
+failslab can also be narrowed to some slab caches (its cache-filter: only
+caches whose /sys/kernel/slab/NAME/failslab is 1 fail): select(kind,
+spare_caches=...) marks every cache but those.  Marking needs caches that
+are not merged with others (the debug kernel's KASAN keeps them apart).
 """
 
 import os
 
 DEBUGFS = "/sys/kernel/debug"
+SLAB = "/sys/kernel/slab"
 FAIL_NTH = "/proc/thread-self/fail-nth"
 
 # Allocator -> debugfs settings that make it (and only it) a fault site.
@@ -70,18 +76,54 @@ def snapshot():
 
 
 def restore(saved):
+    _mark_caches(())
     for kind, values in saved.items():
         for name, value in values.items():
             _write(kind, name, value)
 
 
-def select(kind):
-    """Make @kind the only allocator fail-nth can fail."""
+# The caches this module marked for failslab's cache-filter.
+_marked = set()
+
+
+def _set_failslab(cache, on):
+    with open(os.path.join(SLAB, cache, "failslab"), "w") as f:
+        f.write("1" if on else "0")
+
+
+def _mark_caches(caches):
+    """Mark exactly @caches (of those this module marks) for failslab."""
+    want = set(caches)
+    for cache in sorted(_marked - want):
+        _set_failslab(cache, False)
+    for cache in sorted(want - _marked):
+        _set_failslab(cache, True)
+    _marked.clear()
+    _marked.update(want)
+
+
+def slab_caches():
+    """Every slab cache's own name (aliases of merged caches left out)."""
+    return sorted(c for c in os.listdir(SLAB)
+                  if not os.path.islink(os.path.join(SLAB, c)))
+
+
+def select(kind, spare_caches=None):
+    """Make @kind the only allocator fail-nth can fail.  With
+    @spare_caches (failslab only), every slab cache but those can fail."""
     for k in KINDS:
         for name, value in _COMMON.items():
             _write(k, name, value)
         for name, value in (_ON if k == kind else _OFF)[k].items():
             _write(k, name, value)
+    if spare_caches is None:
+        _mark_caches(())
+        return
+    assert kind == "failslab", "only failslab filters by cache"
+    missing = set(spare_caches) - set(os.listdir(SLAB))
+    assert not missing, "no slab cache %s" % ", ".join(sorted(missing))
+    _mark_caches(c for c in slab_caches() if c not in spare_caches)
+    _write("failslab", "cache-filter", "Y")
 
 
 class FailNth:
