@@ -111,6 +111,16 @@ rpm:
 bench: all
 	tests/bench/run
 
+# Bytecode of every Python source of the tree, compiled here once into
+# build/pycache (PYTHONPYCACHEPREFIX): a TCG guest compiling the test
+# libraries and the bindings again for each suite spent seconds per suite.
+# The guest's interpreter is the system's, hence /usr/bin/python3.
+.PHONY: pycache
+all: pycache
+pycache: bindings/python
+	PYTHONPYCACHEPREFIX=$(BUILD)/pycache /usr/bin/python3 -m compileall -q -j0 \
+		tests bindings/python examples $(wildcard $(BUILD)/python) >/dev/null
+
 # The bench program is built with everything else, so the bench-smoke VM
 # suite of `make check` finds it (it compiles it in the guest otherwise).
 .PHONY: bench-prog
