@@ -130,12 +130,7 @@ def test_built():
 
 
 def test_run_in_tree(edu_bdf):
-    assert "/kernel/" in D.modinfo_path("vfio-pci"), \
-        "vfio-pci resolves to %s, not the distro's" % D.modinfo_path("vfio-pci")
-    if os.path.isdir("/sys/module/vfio") and D.flavor() is not None:
-        D.unload_vfio()
-    D.sh("modprobe", "vfio-pci")
-    assert D.flavor() is None
+    D.load_in_tree()
     # vfio_dma_mapping_test checks the IOMMU's page tables through this
     # directory when it exists (CONFIG_IOMMU_DEBUGFS, off in Debian's
     # kernels); otherwise it checks MAP/UNMAP_DMA and the device's view only.
