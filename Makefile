@@ -20,9 +20,9 @@ export VERSION BUILD PREFIX DESTDIR
 # Components appear as their directories land; a missing one is not built.
 COMPONENTS := $(patsubst %/Makefile,%,$(wildcard module/Makefile libvfio/Makefile bindings/python/Makefile))
 
-.PHONY: all deps check check-quick demo modules install clean bench deb rpm fuzz $(COMPONENTS)
+.PHONY: all deps check check-quick demo modules install clean bench deb rpm fuzz kernel-selftests $(COMPONENTS)
 
-all: $(COMPONENTS)
+all: $(COMPONENTS) kernel-selftests
 
 # Kernel modules are built once per test kernel, into build/kernels/KVER/.
 module:
@@ -35,6 +35,11 @@ bindings/python: libvfio
 	$(MAKE) -C bindings/python
 
 modules: module
+
+# The kernel's own VFIO selftests (fetched by make deps), compiled on the
+# host for the dropin-kselftests VM suite.
+kernel-selftests:
+	scripts/kernel-vfio-selftests build
 
 deps:
 	scripts/install-deps
@@ -51,7 +56,7 @@ check-quick: deps
 	$(MAKE) -C module KVER=$(QUICK_KERNEL) KDIR=/lib/modules/$(QUICK_KERNEL)/build modules
 	$(MAKE) -C module KVER=$(QUICK_KERNEL) KDIR=/lib/modules/$(QUICK_KERNEL)/build \
 		FLAVOR=dropin modules dropin-index
-	$(MAKE) libvfio bindings/python bench-prog
+	$(MAKE) libvfio bindings/python bench-prog kernel-selftests
 	tests/run-all --no-build --skip-packaging --kernel $(QUICK_KERNEL)
 
 # `make demo`: a Python example driver in a VM booted on the newest
