@@ -56,8 +56,8 @@ check-quick: deps
 	$(MAKE) -C module KVER=$(QUICK_KERNEL) KDIR=/lib/modules/$(QUICK_KERNEL)/build modules
 	$(MAKE) -C module KVER=$(QUICK_KERNEL) KDIR=/lib/modules/$(QUICK_KERNEL)/build \
 		FLAVOR=dropin modules dropin-index
-	$(MAKE) libvfio bindings/python bench-prog kernel-selftests
-	tests/run-all --no-build --skip-packaging --kernel $(QUICK_KERNEL)
+	$(MAKE) libvfio bindings/python bench-prog fuzz-prog pycache kernel-selftests
+	tests/run-all --no-build --skip-packaging --skip-slow-host --kernel $(QUICK_KERNEL)
 
 # `make demo`: a Python example driver in a VM booted on the newest
 # installed stock kernel (plain -amd64 flavour: not -rt, -cloud or debug
