@@ -10,7 +10,9 @@ opens again and a normal map works.  Leaks of kernel memory and KASAN
 reports are caught by the boot's kernel-log gate.  What each sweep injected
 is written to $VFIO_TEST_RUN/faults.log.
 
-SET_IRQS is in test_faults_irqs.py, probe in test_faults_probe.py.
+SET_IRQS is in test_faults_irqs.py, probe in test_faults_probe.py, the
+no-IOMMU map in the faults-noiommu suite (its machine gives an edu
+without an IOMMU group).
 """
 
 import errno
@@ -20,7 +22,6 @@ import os
 
 import pytest
 
-import vfio_backends as base
 import vfio_faults as F
 import vfio_uapi as V
 from vfio_session import Session
@@ -121,16 +122,3 @@ def test_map_dma(backend, edu, kind):
         st["s"].close()
     run_sweep(kind, setup, call, cleanup, NOMEM)
     normal_map_works(backend, edu)
-
-
-# --- no-IOMMU map --------------------------------------------------------------
-
-def test_noiommu_map():
-    """The no-IOMMU map needs a device without an IOMMU group, which only a
-    boot of its own gives (run-vm --no-iommu, or a bridge bypassing the
-    vIOMMU: the noiommu suites' vm-args); this suite shares the default
-    boot, where the vIOMMU puts every device in a group."""
-    ungrouped = [bdf for bdf in os.listdir(base.PCI)
-                 if not os.path.exists(os.path.join(base.PCI, bdf, "iommu_group"))]
-    pytest.skip("not reachable on the shared boot (devices without an IOMMU "
-                "group: %s)" % (", ".join(ungrouped) or "none"))
