@@ -68,7 +68,7 @@ def test_nothing_loaded():
 def test_distro_vfio_is_in_tree():
     if D.installed():
         D.uninstall()
-    D.sh("modprobe", "vfio-pci")
+    D.load_in_tree()
     assert "/kernel/" in D.modinfo_path("vfio")
     check(("in-tree", module_version("vfio")), ("none", None))
 
