@@ -307,8 +307,8 @@ int vfio_dkms_pci_ioctl_hot_reset(struct vfio_dkms_pci_device *vdev,
 		return -EINVAL;
 	/*
 	 * Without an iommufd device cdev, the groups are the only proof of
-	 * ownership: an empty array is invalid (in-tree checks this before
-	 * probing the reset since 6.5).
+	 * ownership: an empty array is invalid (checked before the reset is
+	 * probed, in the order of in-tree kernels that have the cdev).
 	 */
 	if (!hdr->count)
 		return -EINVAL;
