@@ -1,15 +1,17 @@
 # SPDX-License-Identifier: GPL-2.0
-"""VFIO_DEVICE_PCI_HOT_RESET with a shared group (vfio-dkms only,
-docs/shared-ownership.md): a group file proves ownership of a device only
-when no other file of the group has device fds open; otherwise the device
-is in use by someone else and the reset answers EBUSY."""
+"""VFIO_DEVICE_PCI_HOT_RESET where vfio-dkms has rules of its own
+(module/README.md): with a shared group (docs/shared-ownership.md), a group
+file proves ownership of a device only when no other file of the group has
+device fds open, else the device is in use by someone else and the reset
+answers EBUSY; and the fd array must lie inside argsz (in-tree reads past
+it)."""
 
 import errno
 import os
 
 import pytest
 
-from test_hot_reset import hot_reset
+from test_hot_reset import HDR, hot_reset
 from vfio_backends import wait_for
 from vfio_fixtures import dkms_backend as backend  # noqa: F401  (vfio-dkms only)
 from vfio_session import Session
@@ -60,3 +62,10 @@ def test_other_opener_busy(backend, shared_edu):  # noqa: F811
             assert hot_reset(s.device, [s.group]) == 0
         finally:
             os.close(g2)
+
+
+def test_fds_beyond_argsz(backend, edu):  # noqa: F811
+    with Session(backend, edu) as s:
+        assert hot_reset(s.device, [s.group], argsz=HDR.size) == errno.EINVAL
+        assert hot_reset(s.device, [s.group], argsz=HDR.size + 3) == errno.EINVAL
+        assert hot_reset(s.device, [s.group], argsz=HDR.size + 4) == 0
