@@ -20,9 +20,9 @@ export VERSION BUILD PREFIX DESTDIR
 # Components appear as their directories land; a missing one is not built.
 COMPONENTS := $(patsubst %/Makefile,%,$(wildcard module/Makefile libvfio/Makefile bindings/python/Makefile))
 
-.PHONY: all deps check check-quick demo modules install clean bench deb rpm fuzz $(COMPONENTS)
+.PHONY: all deps check check-quick demo modules install clean bench deb rpm fuzz kernel-selftests $(COMPONENTS)
 
-all: $(COMPONENTS)
+all: $(COMPONENTS) kernel-selftests
 
 # Kernel modules are built once per test kernel, into build/kernels/KVER/.
 module:
@@ -35,6 +35,11 @@ bindings/python: libvfio
 	$(MAKE) -C bindings/python
 
 modules: module
+
+# The kernel's own VFIO selftests (fetched by make deps), compiled on the
+# host for the dropin-kselftests VM suite.
+kernel-selftests:
+	scripts/kernel-vfio-selftests build
 
 deps:
 	scripts/install-deps
@@ -51,8 +56,8 @@ check-quick: deps
 	$(MAKE) -C module KVER=$(QUICK_KERNEL) KDIR=/lib/modules/$(QUICK_KERNEL)/build modules
 	$(MAKE) -C module KVER=$(QUICK_KERNEL) KDIR=/lib/modules/$(QUICK_KERNEL)/build \
 		FLAVOR=dropin modules dropin-index
-	$(MAKE) libvfio bindings/python bench-prog
-	tests/run-all --no-build --skip-packaging --kernel $(QUICK_KERNEL)
+	$(MAKE) libvfio bindings/python bench-prog fuzz-prog pycache kernel-selftests
+	tests/run-all --no-build --skip-packaging --skip-slow-host --kernel $(QUICK_KERNEL)
 
 # `make demo`: a Python example driver in a VM booted on the newest
 # installed stock kernel (plain -amd64 flavour: not -rt, -cloud or debug
@@ -110,6 +115,16 @@ rpm:
 # build/bench/ (docs/performance.md).  BENCH_ROUNDS=N (5).
 bench: all
 	tests/bench/run
+
+# Bytecode of every Python source of the tree, compiled here once into
+# build/pycache (PYTHONPYCACHEPREFIX): a TCG guest compiling the test
+# libraries and the bindings again for each suite spent seconds per suite.
+# The guest's interpreter is the system's, hence /usr/bin/python3.
+.PHONY: pycache
+all: pycache
+pycache: bindings/python
+	PYTHONPYCACHEPREFIX=$(BUILD)/pycache /usr/bin/python3 -m compileall -q -j0 \
+		tests bindings/python examples $(wildcard $(BUILD)/python) >/dev/null
 
 # The bench program is built with everything else, so the bench-smoke VM
 # suite of `make check` finds it (it compiles it in the guest otherwise).

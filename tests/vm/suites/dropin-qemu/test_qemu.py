@@ -6,7 +6,6 @@ every VFIO ioctl QEMU makes gets the same answer (the container and group
 setup, GET_INFO/REGION/IRQ probing, and at the machine reset
 GET_PCI_HOT_RESET_INFO, which edu on the root bus cannot have: ENODEV)."""
 
-import os
 
 import pytest
 
@@ -52,12 +51,7 @@ def run_qemu(bdf, tag):
 
 
 def test_in_tree(edu_bdf):
-    assert "/kernel/" in D.modinfo_path("vfio-pci"), \
-        "vfio-pci resolves to %s, not the distro's" % D.modinfo_path("vfio-pci")
-    if os.path.isdir("/sys/module/vfio") and D.flavor() is not None:
-        D.unload_vfio()
-    D.sh("modprobe", "vfio-pci")
-    assert D.flavor() is None
+    D.load_in_tree()
     IN_TREE.update(run_qemu(edu_bdf, "in-tree"))
     D.unload_vfio()
 

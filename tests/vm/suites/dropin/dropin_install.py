@@ -96,6 +96,18 @@ def wait_path(path, timeout=2.0):
     return os.path.exists(path)
 
 
+def load_in_tree():
+    """modprobe the distro's vfio-pci (the reference), after unloading the
+    drop-in if it is loaded; it must resolve under kernel/, never to a
+    drop-in installed on the host, which every guest would see."""
+    assert "/kernel/" in modinfo_path("vfio-pci"), \
+        "vfio-pci resolves to %s, not the distro's" % modinfo_path("vfio-pci")
+    if os.path.isdir("/sys/module/vfio") and flavor() is not None:
+        unload_vfio()
+    sh("modprobe", "vfio-pci")
+    assert flavor() is None
+
+
 def load_dropin(**params):
     """modprobe vfio-pci with the drop-in installed: ours must come up."""
     if flavor() != "dropin":
