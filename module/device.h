@@ -10,6 +10,5 @@ struct vfio_dkms_device;
 
 struct file *vfio_dkms_device_open_file(struct vfio_dkms_device *device,
 					struct file *group_file);
-void vfio_dkms_device_put(struct vfio_dkms_device *device);
 
 #endif /* VFIO_DKMS_DEVICE_H */

@@ -545,6 +545,97 @@ static const struct file_operations vfio_dkms_group_fops = {
 	.llseek		= VFIO_DKMS_NO_LLSEEK,
 };
 
+/* --- ownership of other devices (hot reset) ------------------------------ */
+
+/**
+ * vfio_dkms_file_is_group() - is @file an open group node of vfio-dkms?
+ * @file: any file
+ *
+ * Return: true for a file of a group node, whose private_data is its group.
+ */
+bool vfio_dkms_file_is_group(struct file *file)
+{
+	return file->f_op == &vfio_dkms_group_fops;
+}
+EXPORT_SYMBOL_GPL(vfio_dkms_file_is_group);
+
+static bool vfio_dkms_files_contain(struct file * const *files,
+				    unsigned int nr, struct file *file)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (files[i] == file)
+			return true;
+	return false;
+}
+
+/*
+ * Every device fd of @group was opened through one of @files.  A group that
+ * is not shared has a single file, which is among @files when the caller
+ * found the group through them.
+ */
+static bool vfio_dkms_group_users_in(struct vfio_dkms_group *group,
+				     struct file * const *files,
+				     unsigned int nr)
+{
+	struct vfio_dkms_group_opener *opener;
+
+	lockdep_assert_held(&group->group_lock);
+	if (!group->shared)
+		return true;
+	list_for_each_entry(opener, &group->openers, next)
+		if (opener->device_users &&
+		    !vfio_dkms_files_contain(files, nr, opener->file))
+			return false;
+	return true;
+}
+
+/**
+ * vfio_dkms_group_files_get_device() - a device owned through group files
+ * @files: group files (vfio_dkms_file_is_group()), held by the caller
+ * @nr: entries of @files
+ * @dev: the device looked for
+ * @ops: the bus driver @dev must be registered by
+ *
+ * For an operation that reaches devices beyond the one of the ioctl (a bus
+ * reset): the caller shows that it owns @dev by passing the file of its
+ * group.  Takes and drops each group's group_lock.
+ *
+ * Return: the device with a reference taken (vfio_dkms_device_put()), or
+ * ERR_PTR(-EINVAL) when @dev is not a device of @ops in one of the groups,
+ * ERR_PTR(-EBUSY) when its group is shared and has device fds open through
+ * a group file not in @files (another user of the device).
+ */
+struct vfio_dkms_device *
+vfio_dkms_group_files_get_device(struct file * const *files, unsigned int nr,
+				 struct device *dev,
+				 const struct vfio_dkms_device_ops *ops)
+{
+	struct vfio_dkms_device *device, *found = ERR_PTR(-EINVAL);
+	struct vfio_dkms_group *group;
+	unsigned int i;
+
+	for (i = 0; i < nr && IS_ERR(found); i++) {
+		group = files[i]->private_data;
+		mutex_lock(&group->group_lock);
+		list_for_each_entry(device, &group->device_list, group_next) {
+			if (device->dev != dev || device->ops != ops)
+				continue;
+			if (!vfio_dkms_group_users_in(group, files, nr))
+				found = ERR_PTR(-EBUSY);
+			else if (refcount_inc_not_zero(&device->refcount))
+				found = device;
+			break;
+		}
+		mutex_unlock(&group->group_lock);
+		if (PTR_ERR_OR_ZERO(found) == -EBUSY)
+			break;
+	}
+	return found;
+}
+EXPORT_SYMBOL_GPL(vfio_dkms_group_files_get_device);
+
 /* --- lifetime ---------------------------------------------------------- */
 
 static void vfio_dkms_group_release(struct device *dev)

@@ -43,6 +43,9 @@
 #define vfio_dkms_init_device		vfio_dropin_init_device
 #define vfio_dkms_register_device	vfio_dropin_register_device
 #define vfio_dkms_unregister_device	vfio_dropin_unregister_device
+#define vfio_dkms_device_put		vfio_dropin_device_put
+#define vfio_dkms_file_is_group		vfio_dropin_file_is_group
+#define vfio_dkms_group_files_get_device vfio_dropin_group_files_get_device
 
 #else /* default flavor */
 

@@ -19,6 +19,7 @@
 #include <linux/spinlock.h>
 #include <linux/vfio.h>
 
+struct file;
 struct vfio_dkms_device;
 struct vfio_dkms_group;
 
@@ -148,6 +149,14 @@ void vfio_dkms_init_device(struct vfio_dkms_device *device, struct device *dev,
 			   const struct vfio_dkms_device_ops *ops);
 int vfio_dkms_register_device(struct vfio_dkms_device *device);
 void vfio_dkms_unregister_device(struct vfio_dkms_device *device);
+void vfio_dkms_device_put(struct vfio_dkms_device *device);
+
+/* Devices other than the ioctl's own, owned through their groups' files. */
+bool vfio_dkms_file_is_group(struct file *file);
+struct vfio_dkms_device *
+vfio_dkms_group_files_get_device(struct file * const *files, unsigned int nr,
+				 struct device *dev,
+				 const struct vfio_dkms_device_ops *ops);
 
 /* Capability chains for the *_INFO ioctls, laid out as in-tree VFIO does. */
 struct vfio_dkms_info_cap {

@@ -198,6 +198,11 @@ int vfio_dkms_register_device(struct vfio_dkms_device *device)
 }
 EXPORT_SYMBOL_GPL(vfio_dkms_register_device);
 
+/**
+ * vfio_dkms_device_put() - drop a reference on a device
+ * @device: the device; the last reference completes its unregistration,
+ *	or frees it when it was unregistered while still referenced
+ */
 void vfio_dkms_device_put(struct vfio_dkms_device *device)
 {
 	bool orphaned;
@@ -212,6 +217,7 @@ void vfio_dkms_device_put(struct vfio_dkms_device *device)
 	if (orphaned)
 		device->ops->release(device);
 }
+EXPORT_SYMBOL_GPL(vfio_dkms_device_put);
 
 /*
  * Take a device away from user space that does not give it back: new opens

@@ -165,6 +165,21 @@ VFIO_UINT_IN(size_t, SIZE_MAX)
 }
 %apply enum vfio_backend *out { enum vfio_irq_type *out };
 
+/* vfio_backend_implementation(): returns (implementation, version). */
+%typemap(in, numinputs=0) enum vfio_implementation *impl ($*1_ltype tmp = 0) "$1 = &tmp;"
+%typemap(argout) enum vfio_implementation *impl {
+	Py_DECREF($result);
+	$result = PyLong_FromLong(*$1);
+}
+%typemap(in, numinputs=0) (char *version, size_t len) (char buf[128])
+	"$1 = buf; $2 = sizeof(buf);"
+%typemap(argout) (char *version, size_t len) {
+	/* after the implementation's argout: make the pair (its value, version) */
+	$result = Py_BuildValue("(Ns)", $result, $1);
+	if (!$result)
+		SWIG_fail;
+}
+
 /*
  * ---- blocking calls release the GIL ----------------------------------
  * Only calls that touch no handle (sysfs) and irq_wait (ext/irq.c) release

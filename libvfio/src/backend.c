@@ -18,6 +18,7 @@ static const struct vfio__backend backends[] = {
 		.id = VFIO_BACKEND_VFIO,
 		.name = "vfio",
 		.module = "vfio",
+		.unflavored = VFIO_IMPLEMENTATION_IN_TREE,
 		.driver = "vfio-pci",
 		.dev_dir = "/dev/vfio",
 		.container = "/dev/vfio/vfio",
@@ -26,6 +27,8 @@ static const struct vfio__backend backends[] = {
 		.id = VFIO_BACKEND_VFIO_DKMS,
 		.name = "vfio-dkms",
 		.module = "vfio_dkms",
+		/* only vfio-dkms is called that; before it had the parameter */
+		.unflavored = VFIO_IMPLEMENTATION_VFIO_DKMS,
 		.driver = "vfio-dkms-pci",
 		.dev_dir = "/dev/vfio-dkms",
 		.container = "/dev/vfio-dkms/vfio",

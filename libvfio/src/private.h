@@ -90,6 +90,8 @@ struct vfio__backend {
 	enum vfio_backend id;
 	const char *name;      /* "vfio", "vfio-dkms" */
 	const char *module;    /* kernel module that creates dev_dir */
+	/* What a loadable module of that name without vfio_dkms_flavor is. */
+	enum vfio_implementation unflavored;
 	const char *driver;    /* PCI driver devices are bound to */
 	const char *dev_dir;   /* "/dev/vfio": container "vfio" and groups "N" in it */
 	const char *container; /* dev_dir "/vfio" */

@@ -367,6 +367,175 @@ static void test_sysfs(void)
 		abort();
 }
 
+/* A module directory in the fake tree; NULL leaves that file out. */
+static void fake_module(const char *name, const char *initstate, const char *flavor,
+			const char *version)
+{
+	char rel[256];
+
+	snprintf(rel, sizeof(rel), "sys/module/%s/holders/.keep", name);
+	put(rel, "");
+	if (initstate) {
+		snprintf(rel, sizeof(rel), "sys/module/%s/initstate", name);
+		put(rel, initstate);
+	}
+	if (flavor) {
+		snprintf(rel, sizeof(rel), "sys/module/%s/parameters/vfio_dkms_flavor", name);
+		put(rel, flavor);
+	}
+	if (version) {
+		snprintf(rel, sizeof(rel), "sys/module/%s/version", name);
+		put(rel, version);
+	}
+}
+
+static void clear_modules(void)
+{
+	char cmd[PATH_MAX + 32];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/sys/module'", root);
+	if (system(cmd))
+		abort();
+}
+
+/* The implementation and version libvfio reports for @b, or -errno. */
+static int impl_of(enum vfio_backend b, enum vfio_implementation *impl, char *ver, size_t len)
+{
+	*impl = (enum vfio_implementation)-1;
+	if (len)
+		snprintf(ver, len, "untouched");
+	return vfio_backend_implementation(b, impl, ver, len);
+}
+
+static void test_implementation(void)
+{
+	enum vfio_implementation impl;
+	char ver[32], cmd[PATH_MAX + 16];
+	int ret;
+
+	OK(!strcmp(vfio_implementation_name(VFIO_IMPLEMENTATION_NONE), "none") &&
+	   !strcmp(vfio_implementation_name(VFIO_IMPLEMENTATION_IN_TREE), "in-tree") &&
+	   !strcmp(vfio_implementation_name(VFIO_IMPLEMENTATION_VFIO_DKMS), "vfio-dkms") &&
+	   !strcmp(vfio_implementation_name(VFIO_IMPLEMENTATION_VFIO_DKMS_DROPIN),
+		   "vfio-dkms-dropin"),
+	   "implementation: names");
+	OK(vfio_implementation_name((enum vfio_implementation)4) == NULL &&
+	   vfio_implementation_name((enum vfio_implementation)-1) == NULL,
+	   "implementation: unknown value has no name");
+
+	snprintf(root, sizeof(root), "/tmp/libvfio-impl-XXXXXX");
+	if (!mkdtemp(root))
+		abort();
+	put("sys/kernel/.keep", "");
+	vfio__set_sysfs_root(root);
+
+	ret = impl_of(VFIO_BACKEND_VFIO, &impl, ver, sizeof(ver));
+	OK(ret == 0 && impl == VFIO_IMPLEMENTATION_NONE && !strcmp(ver, ""),
+	   "implementation: no vfio module -> none, version \"\" (%d %s)", ret, ver);
+	ret = impl_of(VFIO_BACKEND_VFIO_DKMS, &impl, ver, sizeof(ver));
+	OK(ret == 0 && impl == VFIO_IMPLEMENTATION_NONE && !strcmp(ver, ""),
+	   "implementation: no vfio_dkms module -> none (%d %s)", ret, ver);
+
+	/* Debian's vfio.ko: loadable, MODULE_VERSION("0.3"), no flavor */
+	fake_module("vfio", "live\n", NULL, "0.3\n");
+	ret = impl_of(VFIO_BACKEND_VFIO, &impl, ver, sizeof(ver));
+	OK(ret == 0 && impl == VFIO_IMPLEMENTATION_IN_TREE && !strcmp(ver, "0.3"),
+	   "implementation: in-tree vfio module -> in-tree 0.3 (%d %s)", ret, ver);
+	ret = impl_of(VFIO_BACKEND_VFIO_DKMS, &impl, ver, sizeof(ver));
+	OK(ret == 0 && impl == VFIO_IMPLEMENTATION_NONE,
+	   "implementation: in-tree vfio loaded, vfio-dkms backend still none");
+	ret = impl_of(VFIO_BACKEND_VFIO, &impl, NULL, 0);
+	OK(ret == 0 && impl == VFIO_IMPLEMENTATION_IN_TREE,
+	   "implementation: no version buffer wanted");
+	ret = impl_of(VFIO_BACKEND_VFIO, &impl, ver, 3);
+	OK(ret == -ERANGE && impl == (enum vfio_implementation)-1 && !strcmp(ver, "un") &&
+	   strstr(vfio_last_error(), "does not fit"),
+	   "implementation: version too long for the buffer -> -ERANGE, nothing stored (%s)",
+	   vfio_last_error());
+	clear_modules();
+
+	/* built in: no initstate; in-tree even if it carried the parameter */
+	fake_module("vfio", NULL, NULL, "0.3\n");
+	ret = impl_of(VFIO_BACKEND_VFIO, &impl, ver, sizeof(ver));
+	OK(ret == 0 && impl == VFIO_IMPLEMENTATION_IN_TREE && !strcmp(ver, "0.3"),
+	   "implementation: built-in vfio -> in-tree (%d %s)", ret, ver);
+	clear_modules();
+	fake_module("vfio", NULL, "dropin\n", NULL);
+	ret = impl_of(VFIO_BACKEND_VFIO, &impl, ver, sizeof(ver));
+	OK(ret == 0 && impl == VFIO_IMPLEMENTATION_IN_TREE && !strcmp(ver, ""),
+	   "implementation: built-in vfio is in-tree whatever it reports (%d %s)", ret, ver);
+	clear_modules();
+
+	/* the default flavor, under its own names */
+	fake_module("vfio_dkms", "live\n", "default\n", "0.1.0\n");
+	ret = impl_of(VFIO_BACKEND_VFIO_DKMS, &impl, ver, sizeof(ver));
+	OK(ret == 0 && impl == VFIO_IMPLEMENTATION_VFIO_DKMS && !strcmp(ver, "0.1.0"),
+	   "implementation: vfio_dkms flavor default -> vfio-dkms 0.1.0 (%d %s)", ret, ver);
+	ret = impl_of(VFIO_BACKEND_VFIO, &impl, ver, sizeof(ver));
+	OK(ret == 0 && impl == VFIO_IMPLEMENTATION_NONE,
+	   "implementation: default flavor alone leaves /dev/vfio's backend none");
+	clear_modules();
+	fake_module("vfio_dkms", "live\n", NULL, NULL);
+	ret = impl_of(VFIO_BACKEND_VFIO_DKMS, &impl, ver, sizeof(ver));
+	OK(ret == 0 && impl == VFIO_IMPLEMENTATION_VFIO_DKMS && !strcmp(ver, ""),
+	   "implementation: vfio_dkms without the parameter is still vfio-dkms (%d %s)", ret,
+	   ver);
+	clear_modules();
+
+	/* the drop-in under the kernel's name, with the default flavor beside it */
+	fake_module("vfio", "live\n", "dropin\n", "0.1.0\n");
+	fake_module("vfio_dkms", "live\n", "default\n", "0.1.0\n");
+	ret = impl_of(VFIO_BACKEND_VFIO, &impl, ver, sizeof(ver));
+	OK(ret == 0 && impl == VFIO_IMPLEMENTATION_VFIO_DKMS_DROPIN && !strcmp(ver, "0.1.0"),
+	   "implementation: vfio flavor dropin -> vfio-dkms-dropin 0.1.0 (%d %s)", ret, ver);
+	ret = impl_of(VFIO_BACKEND_VFIO_DKMS, &impl, ver, sizeof(ver));
+	OK(ret == 0 && impl == VFIO_IMPLEMENTATION_VFIO_DKMS,
+	   "implementation: both flavors at once, each backend its own");
+	clear_modules();
+
+	/* what cannot be read or is not known is an error, never a guess */
+	fake_module("vfio", "live\n", NULL, "0.3\n");
+	put("sys/module/vfio/parameters/vfio_dkms_flavor/.keep", "");
+	ret = impl_of(VFIO_BACKEND_VFIO, &impl, ver, sizeof(ver));
+	OK(ret == -EISDIR && impl == (enum vfio_implementation)-1 && !strcmp(ver, "untouched") &&
+	   strstr(vfio_last_error(), "vfio/parameters/vfio_dkms_flavor"),
+	   "implementation: unreadable flavor parameter -> error naming it, nothing stored (%s)",
+	   vfio_last_error());
+	clear_modules();
+	fake_module("vfio", "live\n", "sideways\n", NULL);
+	ret = impl_of(VFIO_BACKEND_VFIO, &impl, ver, sizeof(ver));
+	OK(ret == -EPROTO && impl == (enum vfio_implementation)-1 &&
+	   strstr(vfio_last_error(), "unknown flavor 'sideways'"),
+	   "implementation: unknown flavor -> -EPROTO (%s)", vfio_last_error());
+	clear_modules();
+	fake_module("vfio", "live\n", NULL, NULL);
+	put("sys/module/vfio/version/.keep", "");
+	ret = impl_of(VFIO_BACKEND_VFIO, &impl, ver, sizeof(ver));
+	OK(ret == -EISDIR && impl == (enum vfio_implementation)-1,
+	   "implementation: unreadable version -> error (%s)", vfio_last_error());
+	clear_modules();
+	put("sys/module/vfio", "not a directory\n");
+	ret = impl_of(VFIO_BACKEND_VFIO, &impl, ver, sizeof(ver));
+	OK(ret == -ENOTDIR && impl == (enum vfio_implementation)-1,
+	   "implementation: /sys/module/vfio not a directory -> -ENOTDIR (%s)",
+	   vfio_last_error());
+	clear_modules();
+
+	OK(vfio_backend_implementation(VFIO_BACKEND_AUTO, &impl, ver, sizeof(ver)) == -EINVAL,
+	   "implementation: auto is not a backend -> -EINVAL (%s)", vfio_last_error());
+	OK(vfio_backend_implementation((enum vfio_backend)7, &impl, ver, sizeof(ver)) == -EINVAL,
+	   "implementation: unknown backend -> -EINVAL");
+	OK(vfio_backend_implementation(VFIO_BACKEND_VFIO, NULL, ver, sizeof(ver)) == -EINVAL,
+	   "implementation: NULL impl -> -EINVAL");
+	OK(vfio_backend_implementation(VFIO_BACKEND_VFIO, &impl, NULL, 8) == -EINVAL,
+	   "implementation: NULL version with a length -> -EINVAL");
+
+	vfio__set_sysfs_root(NULL);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	if (system(cmd))
+		abort();
+}
+
 static void *thread_err(void *arg)
 {
 	(void)arg;
@@ -604,6 +773,7 @@ int main(void)
 	test_iova();
 	test_caps();
 	test_sysfs();
+	test_implementation();
 	test_errors();
 	test_device_addr();
 	test_iommu_model();

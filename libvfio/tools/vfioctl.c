@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * vfioctl - list PCI devices, bind/unbind them for VFIO, show VFIO info.
+ * vfioctl - list PCI devices, bind/unbind them for VFIO, show VFIO info
+ * and which implementation (in-tree vfio, vfio-dkms) backs each backend.
  *
  * Exit status (scripts may rely on it):
  *   0 success
@@ -52,6 +53,7 @@ static void usage(FILE *f)
 		"       vfioctl bind ADDRESS [DRIVER]    (default driver: vfio-dkms-pci)\n"
 		"       vfioctl unbind ADDRESS\n"
 		"       vfioctl info [-b auto|vfio|vfio-dkms] ADDRESS\n"
+		"       vfioctl implementation [-b vfio|vfio-dkms]\n"
 		"       vfioctl --version | --help\n"
 		"exit status: 0 ok, 1 failure, 2 usage, 3 no such device, 4 permission denied,\n"
 		"             5 busy/group not viable, 6 not bound to a VFIO driver or driver\n"
@@ -139,6 +141,46 @@ static int cmd_unbind(int argc, char **argv)
 	return ret ? fail(ret) : EX_OK;
 }
 
+/* "in-tree 0.3", "vfio-dkms-dropin 0.1.0", "none"; 0 or a negative errno. */
+static int format_implementation(enum vfio_backend b, char *buf, size_t len)
+{
+	enum vfio_implementation impl;
+	char version[128];
+	int ret;
+
+	ret = vfio_backend_implementation(b, &impl, version, sizeof(version));
+	if (ret)
+		return ret;
+	snprintf(buf, len, "%s%s%s", vfio_implementation_name(impl), version[0] ? " " : "",
+		 version);
+	return 0;
+}
+
+static int cmd_implementation(int argc, char **argv)
+{
+	enum vfio_backend only = VFIO_BACKEND_AUTO;
+	char line[160];
+	int opt, ret;
+
+	optind = 1;
+	while ((opt = getopt(argc, argv, "b:")) != -1) {
+		if (opt != 'b' || vfio_backend_from_name(optarg, &only) ||
+		    only == VFIO_BACKEND_AUTO)
+			return usage(stderr), EX_USAGE;
+	}
+	if (optind != argc)
+		return usage(stderr), EX_USAGE;
+	for (enum vfio_backend b = VFIO_BACKEND_VFIO; b <= VFIO_BACKEND_VFIO_DKMS; b++) {
+		if (only != VFIO_BACKEND_AUTO && b != only)
+			continue;
+		ret = format_implementation(b, line, sizeof(line));
+		if (ret)
+			return fail(ret);
+		printf("%s: %s\n", vfio_backend_name(b), line);
+	}
+	return EX_OK;
+}
+
 static int cmd_info(int argc, char **argv)
 {
 	enum vfio_backend b = VFIO_BACKEND_AUTO;
@@ -158,6 +200,13 @@ static int cmd_info(int argc, char **argv)
 	printf("%s %04x:%04x\n", vfio_device_address(dev), vfio_device_vendor(dev),
 	       vfio_device_device(dev));
 	printf("\tBackend: %s\n", vfio_backend_name(vfio_device_backend(dev)));
+	{
+		char line[160];
+
+		if (format_implementation(vfio_device_backend(dev), line, sizeof(line)))
+			snprintf(line, sizeof(line), "unknown (%s)", vfio_last_error());
+		printf("\tImplementation: %s\n", line);
+	}
 	printf("\tIOMMU group: %d\n", vfio_device_iommu_group(dev));
 	printf("\tFlags: 0x%x\n", vfio_device_flags(dev));
 	for (unsigned int i = 0; i < vfio_device_num_regions(dev); i++) {
@@ -211,6 +260,8 @@ int main(int argc, char **argv)
 		return cmd_unbind(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "info"))
 		return cmd_info(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "implementation"))
+		return cmd_implementation(argc - 1, argv + 1);
 	fprintf(stderr, "vfioctl: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return EX_USAGE;

@@ -399,7 +399,8 @@ static int vfio_dkms_pci_ioctl_reset(struct vfio_dkms_pci_device *vdev)
  * The argument sizes the core copies (struct vfio_dkms_ioctl_desc).  Region
  * info has room for a capability chain of a page; SET_IRQS for one eventfd
  * per MSI-X vector (the largest data it takes); hot-reset info for a reset
- * scope of VFIO_DKMS_PCI_HOT_RESET_MAX_DEVICES functions; no feature is
+ * scope of VFIO_DKMS_PCI_HOT_RESET_MAX_DEVICES functions, and the hot reset
+ * for one group fd per function of such a scope; no feature is
  * implemented, so only the feature header is read.
  */
 static const struct vfio_dkms_ioctl_desc vfio_dkms_pci_ioctls[] = {
@@ -430,6 +431,12 @@ static const struct vfio_dkms_ioctl_desc vfio_dkms_pci_ioctls[] = {
 			 VFIO_DKMS_PCI_HOT_RESET_MAX_DEVICES *
 			 sizeof(struct vfio_pci_dependent_device),
 	}, {
+		.cmd = VFIO_DEVICE_PCI_HOT_RESET,
+		.minsz = offsetofend(struct vfio_pci_hot_reset, count),
+		.maxsz = offsetofend(struct vfio_pci_hot_reset, count) +
+			 VFIO_DKMS_PCI_HOT_RESET_MAX_DEVICES * sizeof(s32),
+		.in_all = true,
+	}, {
 		.cmd = VFIO_DEVICE_IOEVENTFD,
 		.minsz = offsetofend(struct vfio_device_ioeventfd, fd),
 		.maxsz = offsetofend(struct vfio_device_ioeventfd, fd),
@@ -458,6 +465,8 @@ static long vfio_dkms_pci_ioctl(struct vfio_dkms_device *core,
 		return vfio_dkms_pci_ioctl_set_irqs(vdev, arg);
 	case VFIO_DEVICE_GET_PCI_HOT_RESET_INFO:
 		return vfio_dkms_pci_ioctl_hot_reset_info(vdev, arg);
+	case VFIO_DEVICE_PCI_HOT_RESET:
+		return vfio_dkms_pci_ioctl_hot_reset(vdev, arg);
 	case VFIO_DEVICE_IOEVENTFD:
 		return vfio_dkms_pci_ioctl_ioeventfd(vdev, arg);
 	case VFIO_DEVICE_FEATURE:

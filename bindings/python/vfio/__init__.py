@@ -30,7 +30,9 @@ Objects: :class:`Context` (an IOMMU address space holding devices),
 :class:`DmaMapping`, :class:`DmaPool` and its :class:`DmaBlock`,
 :class:`Irq`, :class:`PciDevice`; flags :class:`DeviceFlags`,
 :class:`RegionFlags`.  Functions: :func:`devices`, :func:`pci_device`,
-:func:`bind`, :func:`unbind`, :func:`open`; memory-ordering barriers
+:func:`bind`, :func:`unbind`, :func:`open`; :func:`implementation` (which
+kernel implementation backs a backend: in-tree vfio or vfio-dkms, and its
+flavor); memory-ordering barriers
 :func:`dma_wmb`, :func:`dma_rmb`, :func:`mb`.
 
 Errors: failures of the system raise :class:`vfio.Error`, an
@@ -55,12 +57,13 @@ from ._dma import DmaBuffer, DmaMapping, DmaPool, DmaBlock
 from ._irq import Irq, IRQ_KINDS
 from ._flags import DeviceFlags, RegionFlags
 from ._barrier import dma_wmb, dma_rmb, mb
+from ._implementation import Implementation, implementation, IMPLEMENTATIONS
 
 _native.set_error_factory(_make_error)
 
 # Public classes present themselves as vfio.X (help(), reprs, tracebacks).
 for _cls in (Error, PciDevice, Context, Device, Region, RegionMap, DmaBuffer, DmaMapping,
-             DmaPool, DmaBlock, Irq, DeviceFlags, RegionFlags):
+             DmaPool, DmaBlock, Irq, DeviceFlags, RegionFlags, Implementation):
     _cls.__module__ = __name__
 del _cls
 
@@ -70,6 +73,6 @@ __version__ = _native.vfio_version()
 __all__ = ["Error", "PciDevice", "devices", "pci_device", "bind", "unbind", "Context",
            "Device", "Region", "RegionMap", "DmaBuffer", "DmaMapping", "DmaPool", "DmaBlock",
            "Irq", "open", "BACKENDS", "IRQ_KINDS", "DeviceFlags", "RegionFlags",
-           "dma_wmb", "dma_rmb", "mb"]
+           "dma_wmb", "dma_rmb", "mb", "Implementation", "implementation", "IMPLEMENTATIONS"]
 
 del _native

@@ -51,6 +51,60 @@ const char *vfio_backend_name(enum vfio_backend backend);
 int vfio_backend_from_name(const char *name, enum vfio_backend *out);
 
 /**
+ * enum vfio_implementation - What provides a backend's kernel interface.
+ * @VFIO_IMPLEMENTATION_NONE: no module of the backend is loaded
+ * @VFIO_IMPLEMENTATION_IN_TREE: the kernel's own vfio (a loadable module or
+ *                               built into the kernel)
+ * @VFIO_IMPLEMENTATION_VFIO_DKMS: vfio-dkms under its own names (module
+ *                                 vfio_dkms, /dev/vfio-dkms)
+ * @VFIO_IMPLEMENTATION_VFIO_DKMS_DROPIN: vfio-dkms's drop-in flavor under
+ *                                        the kernel's names (module vfio,
+ *                                        /dev/vfio)
+ */
+enum vfio_implementation {
+	VFIO_IMPLEMENTATION_NONE = 0,
+	VFIO_IMPLEMENTATION_IN_TREE = 1,
+	VFIO_IMPLEMENTATION_VFIO_DKMS = 2,
+	VFIO_IMPLEMENTATION_VFIO_DKMS_DROPIN = 3,
+};
+
+/**
+ * vfio_implementation_name() - Name of an implementation.
+ * @impl: the implementation
+ *
+ * Return: "none", "in-tree", "vfio-dkms" or "vfio-dkms-dropin"; NULL for an
+ * unknown value.
+ */
+const char *vfio_implementation_name(enum vfio_implementation impl);
+
+/**
+ * vfio_backend_implementation() - Which implementation backs a backend now.
+ * @backend: VFIO_BACKEND_VFIO (what backs /dev/vfio) or
+ *           VFIO_BACKEND_VFIO_DKMS (what backs /dev/vfio-dkms)
+ * @impl: where the implementation is stored
+ * @version: where the module's version (/sys/module/NAME/version, e.g.
+ *           "0.3" for the in-tree vfio, the release for vfio-dkms) is
+ *           stored, "" when the module reports none or none is loaded;
+ *           may be NULL when @len is 0
+ * @len: size of @version in bytes
+ *
+ * Reads /sys/module/NAME of the backend's core module (vfio or vfio_dkms):
+ * no such directory is VFIO_IMPLEMENTATION_NONE; a module built into the
+ * kernel is VFIO_IMPLEMENTATION_IN_TREE; a loadable one is told apart by
+ * vfio-dkms's read-only parameter vfio_dkms_flavor ("default" or "dropin"),
+ * which the in-tree vfio does not have.
+ *
+ * Return: 0 on success; -EINVAL for VFIO_BACKEND_AUTO, an unknown backend
+ * or a NULL @impl; -ERANGE when the version does not fit in @len bytes;
+ * -EPROTO when the flavor parameter holds a value this library does not
+ * know; another negative errno (e.g. -EACCES) when sysfs cannot be read.
+ * On failure *@impl and @version are left alone and the message says which
+ * file could not be read.
+ */
+int vfio_backend_implementation(enum vfio_backend backend, enum vfio_implementation *impl,
+				char *version, size_t len);
+
+/**
  * vfio_context_new() - Create an empty IOMMU context.
  * @out: where the new context is stored; free it with vfio_context_free()
  *
