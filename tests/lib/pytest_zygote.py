@@ -67,6 +67,12 @@ def client(argv):
             print("pytest_zygote: the server went away", file=sys.stderr)
             return 125
         word, value = msg.decode().split()
+        if word == "fallback":
+            # The child could not join this process group, where a
+            # timeout's signal would reach it: run pytest here instead.
+            print("pytest_zygote: %s; running pytest directly" % value, file=sys.stderr)
+            sock.close()
+            _exec_pytest(argv)
         if word == "pid":
             child = int(value)
         elif word == "exit":
@@ -74,12 +80,20 @@ def client(argv):
             return 128 - code if code < 0 else code
 
 
-def _child(request, fds, base_path):
-    import pytest
+def _join_client_group(conn, request):
+    """Move into the client's process group, or tell the client we could not."""
     try:
         os.setpgid(0, request["pgid"])
-    except OSError:
-        pass
+    except OSError as e:
+        try:
+            conn.send(b"fallback setpgid:%s" % os.strerror(e.errno).replace(" ", "_").encode())
+        except OSError:
+            pass
+        os._exit(0)
+
+
+def _child(request, fds, base_path):
+    import pytest
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
         os.close(fd)
@@ -132,6 +146,7 @@ def serve(path):
         pid = os.fork()
         if pid == 0:
             srv.close()
+            _join_client_group(conn, request)
             conn.close()
             _child(request, fds, base_path)
         for fd in fds:
