@@ -18,7 +18,7 @@ from typing import List, Optional, Tuple
 
 from . import _native as _n
 from ._device import Device
-from ._dma import _PAGE, DmaBuffer, DmaMapping, DmaPool, direction_value
+from ._dma import DmaBuffer, DmaMapping, DmaPool, direction_value
 from ._resource import Resource, check_not_viewed
 from ._util import check_int
 
@@ -139,16 +139,17 @@ class Context(Resource):
         Args:
             obj: a C-contiguous object with the buffer protocol; read-only
                 objects (bytes) can only be mapped ``"to_device"``.
-            iova: page-aligned IOVA for the first page, or ``None`` for the
-                allocator to choose.
+            iova: IOVA for the first page, a multiple of the IOMMU's page
+                size, or ``None`` for the allocator to choose.
             direction: ``"bidirectional"``, ``"to_device"`` or ``"from_device"``.
         Returns:
             a :class:`DmaMapping`; its ``iova`` is the IOVA of obj's first byte.
         Raises:
             TypeError: *obj* has no buffer protocol.
-            ValueError: empty or non-contiguous buffer, misaligned *iova*, or a
-                read-only buffer mapped for device writes.
-            vfio.Error: EEXIST (overlaps a mapping), ERANGE (IOVA unusable or
+            ValueError: empty or non-contiguous buffer, or a read-only
+                buffer mapped for device writes.
+            vfio.Error: EINVAL (*iova* not a multiple of the IOMMU's page
+                size), EEXIST (overlaps a mapping), ERANGE (IOVA unusable or
                 above the DMA limit), ENOSPC, ENODEV.
         """
         m = DmaMapping._new(self, obj, iova, direction)
@@ -167,13 +168,16 @@ class Context(Resource):
 
         Args:
             block_size: bytes per block.
-            align: power of two, 1 up to the page size.
+            align: power of two, 1 up to the IOMMU's page size.
             direction: ``"bidirectional"``, ``"to_device"`` or ``"from_device"``.
         Returns:
             a :class:`DmaPool`; :meth:`DmaPool.alloc` hands out :class:`DmaBlock`.
         Raises:
-            ValueError: bad size, alignment or direction.
-            vfio.Error: ENODEV (no device open yet).
+            ValueError: bad size, an alignment that is not a power of two,
+                or a bad direction.
+            vfio.Error: EINVAL (alignment above the IOMMU's page size, or a
+                block larger than the library allows), ENODEV (no device
+                open yet).
 
         Example::
 
@@ -183,7 +187,8 @@ class Context(Resource):
                 device_register = entry.iova
         """
         check_int(block_size, "block_size", 1)
-        check_int(align, "align", 1, _PAGE)
+        # The upper bound, the IOMMU's page size, is libvfio's to check.
+        check_int(align, "align", 1)
         if align & (align - 1):
             raise ValueError("align %d is not a power of two" % align)
         flags = direction_value(direction)

@@ -207,9 +207,9 @@ class DmaMapping(_DeviceAddressed, Resource):
     def _new(cls, ctx, obj, iova, direction):
         flags = direction_value(direction)
         if iova is not None:
+            # Its alignment is libvfio's to check: the IOMMU's page size
+            # may be larger than the CPU's.
             check_int(iova, "iova", 0, 2**64 - 1)
-            if iova % _PAGE:
-                raise ValueError("iova %#x is not page aligned" % iova)
         try:
             view = memoryview(obj)
         except TypeError:
