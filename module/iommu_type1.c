@@ -122,7 +122,10 @@ struct vfio_dkms_iova {
  * @prot: IOMMU_READ / IOMMU_WRITE
  * @acct: the locked_vm charge, on the mapping process
  * @run_chunks: the physically contiguous runs mapped so far, in IOVA order
- *	(struct vfio_dkms_run_chunk): what unmap unpins
+ *	(struct vfio_dkms_run_chunk): what unmap unpins.  The first chunk,
+ *	room for VFIO_DKMS_CHUNK_INLINE runs, shares the mapping's allocation
+ *	(vfio_dkms_dma_inline_chunk()): most mappings are one or two runs,
+ *	and they then cost one allocation, not two.
  * @owner: the container file's own container it was mapped through; only
  *	compared, never dereferenced
  */
@@ -148,9 +151,34 @@ struct vfio_dkms_run_chunk {
 };
 
 #define VFIO_DKMS_CHUNK_MIN	8
+#define VFIO_DKMS_CHUNK_INLINE	2
 #define VFIO_DKMS_CHUNK_RUNS \
 	((PAGE_SIZE - sizeof(struct vfio_dkms_run_chunk)) / \
 	 sizeof(struct vfio_dkms_run))
+
+/* The chunk allocated behind @dma, in the same allocation. */
+static struct vfio_dkms_run_chunk *
+vfio_dkms_dma_inline_chunk(struct vfio_dkms_dma *dma)
+{
+	return (struct vfio_dkms_run_chunk *)(dma + 1);
+}
+
+static struct vfio_dkms_dma *vfio_dkms_dma_alloc(void)
+{
+	struct vfio_dkms_run_chunk *chunk;
+	struct vfio_dkms_dma *dma;
+
+	dma = kzalloc(sizeof(*dma) +
+		      struct_size(chunk, runs, VFIO_DKMS_CHUNK_INLINE),
+		      GFP_KERNEL_ACCOUNT);
+	if (!dma)
+		return NULL;
+	INIT_LIST_HEAD(&dma->run_chunks);
+	chunk = vfio_dkms_dma_inline_chunk(dma);
+	chunk->cap = VFIO_DKMS_CHUNK_INLINE;
+	list_add_tail(&chunk->next, &dma->run_chunks);
+	return dma;
+}
 
 static struct vfio_dkms_dma *vfio_dkms_dma_of(struct vfio_dkms_range *range)
 {
@@ -248,12 +276,14 @@ static void vfio_dkms_unmap_unpin(struct vfio_dkms_iommu *iommu,
 	dma->range.size = 0;
 }
 
+/* Free the chunks allocated on their own; @dma is freed next. */
 static void vfio_dkms_free_runs(struct vfio_dkms_dma *dma)
 {
 	struct vfio_dkms_run_chunk *chunk, *tmp;
 
 	list_for_each_entry_safe(chunk, tmp, &dma->run_chunks, next)
-		kfree(chunk);
+		if (chunk != vfio_dkms_dma_inline_chunk(dma))
+			kfree(chunk);
 	INIT_LIST_HEAD(&dma->run_chunks);
 }
 
@@ -505,7 +535,7 @@ static int vfio_dkms_dma_do_map(struct vfio_dkms_iommu *iommu,
 		goto out_unlock;
 	}
 
-	dma = kzalloc(sizeof(*dma), GFP_KERNEL_ACCOUNT);
+	dma = vfio_dkms_dma_alloc();
 	if (!dma) {
 		ret = -ENOMEM;
 		goto out_unlock;
@@ -516,7 +546,6 @@ static int vfio_dkms_dma_do_map(struct vfio_dkms_iommu *iommu,
 	dma->vaddr = vaddr;
 	dma->prot = prot;
 	vfio_dkms_locked_vm_init(&dma->acct);
-	INIT_LIST_HEAD(&dma->run_chunks);
 	dma->owner = owner;
 
 	/* Linked with size 0; grows as runs get mapped. */
