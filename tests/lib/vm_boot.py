@@ -13,6 +13,7 @@ and "... end" into the kernel log around each suite).
 
 import importlib.machinery
 import importlib.util
+import itertools
 import json
 import os
 import re
@@ -215,11 +216,17 @@ def _read(path, default=None):
         return default
 
 
+_boot_count = itertools.count(1)
+
+
 def _boot_once(suites, run_root):
     """One run-vm boot over `suites`; returns (BootResult, [SuiteResult])."""
     kver = suites[0].kver
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    run_dir = os.path.join(run_root, "%s-%s-%s-%d" % (stamp, kver, suites[0].short, os.getpid()))
+    # The count keeps two boots of one process apart that start within a
+    # second with the same suite (a boot that stopped at once, run again).
+    run_dir = os.path.join(run_root, "%s-%s-%s-%d.%d" % (stamp, kver, suites[0].short,
+                                                          os.getpid(), next(_boot_count)))
     allowance = DEBUG_BOOT_ALLOWANCE if "debug" in kver else BOOT_ALLOWANCE
     cap = DEBUG_BOOT_CAP if "debug" in kver else BOOT_CAP
     limit = min(sum(s.limit + 10 for s in suites) + allowance, cap)
@@ -253,9 +260,6 @@ def _boot_once(suites, run_root):
         tail = "\n".join("# run-vm: " + l for l in res.stdout.splitlines()[-5:])
         # Its time is unknown: it gets the rest of the boot.
         results.append(SuiteResult(s, 126, out + "\n" + tail + "\n", secs - suite_secs, why))
-        vm_result = _read(os.path.join(run_dir, "result.json"))
-        if vm_result:
-            results[-1].lost_timer = json.loads(vm_result).get("lost_timer")
         suite_secs = secs
         stopped_at = s
         break
@@ -267,6 +271,12 @@ def _boot_once(suites, run_root):
         tail = "\n".join("# run-vm: " + l for l in res.stdout.splitlines()[-5:])
         results = [SuiteResult(s, 126, tail + "\n", 0.0, why) for s in suites]
         stopped_at = suites[-1]
+    if stopped_at:
+        vm_result = _read(os.path.join(run_dir, "result.json"))
+        lost_timer = json.loads(vm_result).get("lost_timer") if vm_result else None
+        for r in results:
+            if r.stopped:
+                r.lost_timer = lost_timer
     names = [r.suite.short for r in results] if stopped_at else [s.short for s in suites]
     boot = BootResult(kver, names, run_dir, res.returncode, secs,
                       attribute(run_dir, names), suite_secs)
@@ -280,8 +290,9 @@ def run_boot(suites, run_root):
     stops during suite X reports X as failed; the suites after it run in a
     fresh boot, so one crashing suite never hides the others' results.
     When the boot stopped because the emulated CPU lost a timer interrupt,
-    X itself runs once more in that fresh boot: its first attempt comes
-    back marked `superseded`.
+    X itself runs once more in that fresh boot (every suite of the boot
+    when it stopped before the first): the first attempt comes back marked
+    `superseded`.
     """
     out, retried = [], set()
     while suites:
@@ -290,13 +301,13 @@ def run_boot(suites, run_root):
         done = len(results)
         if done == 0:
             break
-        last = results[-1]
-        if last.lost_timer and last.suite.name not in retried:
-            # The emulation lost the guest's timer interrupt (a test-bed
-            # fault, docs/testing.md): that suite runs once more, in a
-            # fresh boot, and that attempt is its result.
-            retried.add(last.suite.name)
-            last.superseded = True
-            done -= 1
-        suites = suites[done:]
+        # The emulation lost the guest's timer interrupt (a test-bed fault,
+        # docs/testing.md) during the suite the boot stopped in, or before
+        # the first suite when it stopped in none: those suites run once
+        # more, in a fresh boot, and that attempt is their result.
+        lost = [r for r in results if r.lost_timer and r.suite.name not in retried]
+        for r in lost:
+            retried.add(r.suite.name)
+            r.superseded = True
+        suites = suites[done - len(lost):]
     return out
