@@ -210,4 +210,19 @@ static inline bool vfio_dkms_group_has_isolated_msi(struct iommu_group *group)
 #define VFIO_DKMS_CTX_TRIGGER_STRICT_FD
 #endif
 
+/*
+ * KVM's VFIO pseudo-device finds VFIO files with vfio_file_is_group() up
+ * to 6.4 (tested: 6.1) and with vfio_file_is_valid() since device files
+ * became valid there in 6.5 (tested: 6.12, 7.2); the drop-in flavor
+ * defines both (kvm.c).  <linux/vfio.h> declares vfio_file_is_valid() only
+ * since then, and since 6.6 makes vfio_file_is_group() an inline stub on
+ * kernels without CONFIG_VFIO_GROUP, where it cannot be defined.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
+bool vfio_file_is_valid(struct file *file);
+#endif
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 6, 0) || IS_ENABLED(CONFIG_VFIO_GROUP)
+#define VFIO_DKMS_KVM_FILE_IS_GROUP
+#endif
+
 #endif /* VFIO_DKMS_COMPAT_H */

@@ -330,6 +330,24 @@ static long vfio_dkms_container_check_extension(struct vfio_dkms_container *cont
 	return ret;
 }
 
+/**
+ * vfio_dkms_container_enforces_coherency() - is every DMA snooped?
+ * @container: a container
+ *
+ * Return: whether the IOMMU context of @container makes every device DMA
+ * cache coherent (VFIO_DMA_CC_IOMMU), as its backend or the backends it
+ * could get answer.
+ */
+bool vfio_dkms_container_enforces_coherency(struct vfio_dkms_container *container)
+{
+	bool ret;
+
+	down_read(&container->group_lock);
+	ret = vfio_dkms_container_check_extension(container, VFIO_DMA_CC_IOMMU) > 0;
+	up_read(&container->group_lock);
+	return ret;
+}
+
 static long vfio_dkms_container_fops_unl_ioctl(struct file *filep,
 					       unsigned int cmd,
 					       unsigned long arg)

@@ -63,6 +63,7 @@ int vfio_dkms_container_attach_group(struct vfio_dkms_container *container,
 				     struct vfio_dkms_group *group);
 void vfio_dkms_container_detach_group(struct vfio_dkms_group *group);
 bool vfio_dkms_container_has_iommu(struct vfio_dkms_container *container);
+bool vfio_dkms_container_enforces_coherency(struct vfio_dkms_container *container);
 int vfio_dkms_container_shared_set(struct file *file,
 				   struct vfio_dkms_group *group);
 

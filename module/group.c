@@ -545,6 +545,30 @@ static const struct file_operations vfio_dkms_group_fops = {
 	.llseek		= VFIO_DKMS_NO_LLSEEK,
 };
 
+/**
+ * vfio_dkms_group_enforces_coherency() - is the group's DMA snooped?
+ * @group_file: a group file (vfio_dkms_file_is_group())
+ *
+ * For KVM (kvm.c), which asks when a VFIO file is added to a VM.  A group
+ * in no container answers true, as upstream's does: its devices can do no
+ * DMA before it is in one, and userspace adds the group to KVM after
+ * VFIO_GROUP_SET_CONTAINER.
+ *
+ * Return: whether the IOMMU context of the group's container makes every
+ * DMA of its devices cache coherent.
+ */
+bool vfio_dkms_group_enforces_coherency(struct file *group_file)
+{
+	struct vfio_dkms_group *group = group_file->private_data;
+	bool ret = true;
+
+	mutex_lock(&group->group_lock);
+	if (group->container)
+		ret = vfio_dkms_container_enforces_coherency(group->container);
+	mutex_unlock(&group->group_lock);
+	return ret;
+}
+
 /* --- ownership of other devices (hot reset) ------------------------------ */
 
 /**

@@ -93,6 +93,7 @@ void vfio_dkms_group_exit(void);
 int vfio_dkms_group_add_device(struct vfio_dkms_device *device,
 			       struct iommu_group *iommu_group, bool noiommu);
 void vfio_dkms_group_remove_device(struct vfio_dkms_device *device);
+bool vfio_dkms_group_enforces_coherency(struct file *group_file);
 int vfio_dkms_group_for_each(int (*fn)(struct vfio_dkms_group *group,
 				       void *data),
 			     void *data);

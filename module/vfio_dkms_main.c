@@ -564,6 +564,20 @@ static const struct file_operations vfio_dkms_device_fops = {
 };
 
 /**
+ * vfio_dkms_device_file_group() - the group file behind a device fd
+ * @file: any file
+ *
+ * Return: the group file @file was opened through when @file is a device
+ * fd of this module (valid as long as @file is), else NULL.
+ */
+struct file *vfio_dkms_device_file_group(struct file *file)
+{
+	if (file->f_op != &vfio_dkms_device_fops)
+		return NULL;
+	return ((struct vfio_dkms_device_file *)file->private_data)->group_file;
+}
+
+/**
  * vfio_dkms_device_open_file() - open a device fd (VFIO_GROUP_GET_DEVICE_FD)
  * @device: device, with a reference that the new file takes over
  * @group_file: the group file of the ioctl; the device fd holds it
